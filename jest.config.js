@@ -1,0 +1,50 @@
+// One jest config for the whole monorepo: ESM, ts-jest transpiling from source (type checking is `tsc -b`).
+// Project "unit" is `npm test` (must pass on a clone without ../shared); "shared" needs ../shared/data.
+import { readdirSync, existsSync, readFileSync } from 'node:fs';
+
+/** Maps each workspace package name to its TypeScript entry point, so tests run against source. */
+function workspaceMapper() {
+  const map = { '^(\\.{1,2}/.*)\\.js$': '$1' };
+  for (const group of ['packages', 'adapters', 'plugins']) {
+    if (!existsSync(group)) continue;
+    for (const dir of readdirSync(group)) {
+      const pj = `${group}/${dir}/package.json`;
+      if (!existsSync(pj) || !existsSync(`${group}/${dir}/src/index.ts`)) continue;
+      const { name } = JSON.parse(readFileSync(pj, 'utf8'));
+      map[`^${name.replace(/[/.]/g, (c) => '\\' + c)}$`] = `<rootDir>/${group}/${dir}/src/index.ts`;
+    }
+  }
+  return map;
+}
+
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: workspaceMapper(),
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.base.json' }],
+  },
+  testEnvironment: 'node',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+
+export default {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: [
+        '<rootDir>/packages/*/src/**/*.test.ts',
+        '<rootDir>/adapters/*/src/**/*.test.ts',
+        '<rootDir>/plugins/*/src/**/*.test.ts',
+        '<rootDir>/test/**/*.test.ts',
+      ],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.shared\\.test\\.ts$'],
+    },
+    {
+      ...common,
+      displayName: 'shared',
+      testMatch: ['<rootDir>/**/*.shared.test.ts'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '/plugins/template/'],
+    },
+  ],
+};
