@@ -223,13 +223,18 @@ export interface StudentInfo {
   readonly parameters: number;
 }
 
-/** A minibatch of distillation data: `count` points z, each scored on the same `examples`. */
+/**
+ * A minibatch of distillation data: `rows` pairs (z, example), each with the teacher's logits.
+ * Row r uses point `zIndex[r]` of `z` and example `exampleIndex[r]` of `examples`.
+ */
 export interface DistillBatch {
-  /** count × dim, row-major. */
+  /** count × dim, row-major: the distinct points z in this batch. */
   readonly z: Float64Array;
   readonly count: number;
   readonly examples: readonly Example[];
-  /** count × examples.length × classes teacher logits, row-major. */
+  readonly zIndex: Int32Array;
+  readonly exampleIndex: Int32Array;
+  /** rows × classes teacher logits, row-major (rows = zIndex.length). */
   readonly teacherLogits: Float32Array;
 }
 
