@@ -1,0 +1,134 @@
+/**
+ * Harmonizers: how the student's gradient and the DFO strategy act together (see docs/method.md).
+ *
+ * - `gradient-sample` (guided ES): replaces the candidate the student ranks worst with m − σ·√d·ĝ, where ĝ is
+ *   the normalized ∇_z of the student's task loss at the mean m; the strategy learns from it like any sample
+ *   and can reject it.
+ * - `mean-shift`: after tell, moves m to m − trust·σ·√d·ĝ, only while the student agrees with the teacher
+ *   (out-of-sample Spearman of the last generation above a threshold).
+ * - `surrogate-screen`: samples κ·λ candidates, ranks them by student loss, sends the best λ to the teacher.
+ * - `none`: plain BBT.
+ *
+ * Before the student has seen any data (empty buffer) every harmonizer behaves as `none`.
+ */
+import type { StateValue } from '@gdfo/spec';
+import { GdfoError } from '@gdfo/core';
+import { isMeanBased, requireStudent, type Generation, type Harmonizer, type RunContext } from './context.js';
+import { studentLosses } from './operators.js';
+
+export interface HarmonizerOptions {
+  /** gradient-sample: step length in units of σ·√d (default 1). */
+  step?: number;
+  /** mean-shift: trust-region multiple (default 1). */
+  trust?: number;
+  /** mean-shift: minimal agreement (default 0.3). */
+  threshold?: number;
+  /** surrogate-screen: oversampling factor κ (default 4). */
+  kappa?: number;
+}
+
+function ready(ctx: RunContext): boolean {
+  return !!ctx.student && !!ctx.buffer && ctx.buffer.size > 0;
+}
+
+/** Normalized −∇_z of the student task loss at z (a unit descent direction), or undefined if ∇ = 0. */
+async function descent(ctx: RunContext, z: Float64Array): Promise<Float64Array | undefined> {
+  const { student } = requireStudent(ctx, 'harmonizer');
+  const { grad } = await student.gradient(z, ctx.task.train, ctx.fitnessLoss);
+  let norm = 0;
+  for (const g of grad) norm += g * g;
+  norm = Math.sqrt(norm);
+  if (!(norm > 0) || !Number.isFinite(norm)) return undefined;
+  return grad.map((g) => -g / norm);
+}
+
+function requireMean(ctx: RunContext, name: string) {
+  if (!isMeanBased(ctx.strategy)) {
+    throw new GdfoError('BAD_HARMONIZER', `harmonizer "${name}" needs a mean-based strategy (CMA-ES, sep-CMA-ES, (1+1)-ES); "${ctx.strategy.name}" is not`);
+  }
+  return ctx.strategy;
+}
+
+export function noneHarmonizer(): Harmonizer {
+  return { name: 'none' };
+}
+
+export function gradientSample(options: HarmonizerOptions = {}): Harmonizer {
+  const step = options.step ?? 1;
+  return {
+    name: 'gradient-sample',
+    async beforeEvaluate(gen: Generation) {
+      const { ctx } = gen;
+      if (!ready(ctx) || gen.points.length < 2) return;
+      const strategy = requireMean(ctx, 'gradient-sample');
+      const m = strategy.mean();
+      const d = await descent(ctx, m);
+      if (!d) return;
+      const len = step * strategy.sigma * Math.sqrt(m.length);
+      const x = m.map((v, i) => v + len * d[i]!);
+      const losses = await studentLosses(ctx, gen.points);
+      let worst = 0;
+      losses.forEach((l, i) => {
+        if (!(l <= losses[worst]!)) worst = i; // NaN counts as worst
+      });
+      gen.points[worst] = x;
+      gen.injected = [worst];
+    },
+  };
+}
+
+export function meanShift(options: HarmonizerOptions = {}): Harmonizer {
+  const trust = options.trust ?? 1;
+  const threshold = options.threshold ?? 0.3;
+  let accepted = 0;
+  let refused = 0;
+  return {
+    name: 'mean-shift',
+    async afterTell(gen: Generation) {
+      const { ctx } = gen;
+      if (!ready(ctx)) return;
+      const strategy = requireMean(ctx, 'mean-shift');
+      const last = ctx.tracking.agreement.find((a) => a.generation === ctx.tracking.generation);
+      if (!last || !(last.spearman > threshold)) {
+        refused++;
+        return;
+      }
+      const m = strategy.mean();
+      const d = await descent(ctx, m);
+      if (!d) return;
+      const len = trust * strategy.sigma * Math.sqrt(m.length);
+      strategy.setMean(m.map((v, i) => v + len * d[i]!));
+      accepted++;
+    },
+    state: (): StateValue => ({ accepted, refused }),
+    restore(s: StateValue) {
+      const st = s as { accepted: number; refused: number };
+      accepted = st.accepted;
+      refused = st.refused;
+    },
+  };
+}
+
+export function surrogateScreen(options: HarmonizerOptions = {}): Harmonizer {
+  const kappa = options.kappa ?? 4;
+  if (!(Number.isInteger(kappa) && kappa >= 1)) throw new GdfoError('BAD_OPTION', `harmonizer.kappa: expected an integer ≥ 1, got ${kappa}`);
+  return {
+    name: 'surrogate-screen',
+    async ask(gen: Generation) {
+      const { ctx } = gen;
+      const lambda = ctx.strategy.popSize;
+      if (!ready(ctx) || kappa === 1) return ctx.strategy.ask();
+      const pool = ctx.strategy.ask(kappa * lambda);
+      const losses = await studentLosses(ctx, pool);
+      const order = pool.map((_p, i) => i).sort((a, b) => (losses[a]! - losses[b]!) || a - b);
+      return order.slice(0, lambda).map((i) => pool[i]!);
+    },
+  };
+}
+
+export const HARMONIZERS: Record<string, (o: HarmonizerOptions) => Harmonizer> = {
+  none: noneHarmonizer,
+  'gradient-sample': gradientSample,
+  'mean-shift': meanShift,
+  'surrogate-screen': surrogateScreen,
+};
