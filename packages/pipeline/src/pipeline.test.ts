@@ -1,0 +1,295 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DistillationLoss, MeanBasedOptimizer, StateValue } from '@gdfo/spec';
+import { createContainer, createRng, RunEventBus, type ComponentRegistry } from '@gdfo/core';
+import { registerDfo } from '@gdfo/dfo';
+import { registerLosses } from '@gdfo/distill';
+import { ReplayBuffer } from './buffer.js';
+import { createContext, runMethodLoop } from './run.js';
+import { gradientSample, meanShift, surrogateScreen } from './harmonizers.js';
+import { LayerwiseOptimizer } from './layerwise.js';
+import { Projection, projectionStd, ShallowProjectionSpace, DeepProjectionSpace } from './prompt-space.js';
+import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from './synthetic.js';
+import { gdfoChain, runMethod, demonstrationTemplate } from './methods.js';
+import type { Generation } from './context.js';
+import { BudgetMeter } from '@gdfo/core';
+
+function registry(seed = 1): ComponentRegistry {
+  const { registry } = createContainer({ seed });
+  registerDfo(registry);
+  registerLosses(registry);
+  return registry;
+}
+
+/** A mean-based optimizer that records what it is told (for harmonizer unit tests). */
+class FixedMean implements MeanBasedOptimizer {
+  readonly specVersion = '1.0' as const;
+  readonly name = 'fixed-mean';
+  generation = 0;
+  evaluations = 0;
+  best = undefined;
+  told: Float64Array[] = [];
+  m: Float64Array;
+  constructor(
+    readonly dim: number,
+    readonly popSize: number,
+    readonly sigma: number,
+  ) {
+    this.m = new Float64Array(dim);
+  }
+  mean() {
+    return Float64Array.from(this.m);
+  }
+  setMean(m: Float64Array) {
+    this.m = Float64Array.from(m);
+  }
+  ask(count = this.popSize) {
+    const r = createRng(`ask-${this.generation}`);
+    return Array.from({ length: count }, () => this.m.map((v) => v + this.sigma * r.gaussian()));
+  }
+  tell(points: readonly Float64Array[]) {
+    this.told = [...points];
+    this.generation++;
+  }
+  stop() {
+    return [];
+  }
+  state(): StateValue {
+    return null;
+  }
+  restore() {}
+}
+
+const world = new SyntheticWorld({ dim: 12, width: 6, classes: 2, seed: 3 });
+const task = world.task({ train: 32, dev: 32, test: 200 });
+
+describe('prompt spaces', () => {
+  it("scales the projection as BBT: s = α·σ̂ / (√d·σ0), and A·z is linear", () => {
+    expect(projectionStd(0.5, 400, 1, 1)).toBeCloseTo(0.025, 15);
+    const p = new Projection(300, 50, 0.1, 'x');
+    let s2 = 0;
+    for (const v of p.matrix) s2 += v * v;
+    expect(Math.sqrt(s2 / p.matrix.length)).toBeCloseTo(0.1, 2);
+    const z = Float64Array.from({ length: 50 }, (_v, i) => Math.sin(i));
+    const a = p.apply(z);
+    const b = p.apply(z.map((v) => 2 * v));
+    a.forEach((v, i) => expect(b[i]).toBeCloseTo(2 * v, 5));
+  });
+
+  it('builds shallow and deep prompts of the declared shapes, reproducibly from the seed', () => {
+    const shallow = new ShallowProjectionSpace({ dim: 8, length: 5, width: 4, scale: 0.3, seed: 7 });
+    const z = Float64Array.from({ length: 8 }, (_v, i) => i / 8);
+    const p = shallow.toTeacher(z);
+    expect(p).toMatchObject({ kind: 'continuous-shallow', mode: 'add', length: 5, width: 4 });
+    expect(p.values).toHaveLength(20);
+    expect(new ShallowProjectionSpace({ dim: 8, length: 5, width: 4, scale: 0.3, seed: 7 }).toTeacher(z).values).toEqual(p.values);
+    const deep = new DeepProjectionSpace({ dim: 8, length: 5, width: 4, scales: [1, 2, 3], seed: 7 });
+    expect(deep.dim).toBe(24);
+    const zd = new Float64Array(24);
+    zd.set(z, 8); // only layer 1 moves
+    const dp = deep.toTeacher(zd);
+    expect(dp.values).toHaveLength(60);
+    expect(Array.from(dp.values.subarray(0, 20)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(dp.values.subarray(40)).every((v) => v === 0)).toBe(true);
+    expect(deep.projections[1]!.std).toBeCloseTo((0.2 * 2) / (Math.sqrt(8) * 0.2), 12);
+  });
+});
+
+describe('replay buffer', () => {
+  it('samples (z, example) rows with the right teacher logits and round-trips its state', () => {
+    const buf = new ReplayBuffer(2, 3, 2);
+    buf.add(Float64Array.of(1, 2), Float32Array.of(0, 1, 2, 3, 4, 5));
+    buf.add(Float64Array.of(3, 4), Float32Array.of(10, 11, 12, 13, 14, 15));
+    const batch = buf.sample(createRng(1), 50, task.train.slice(0, 3));
+    for (let r = 0; r < 50; r++) {
+      const z0 = batch.z[batch.zIndex[r]! * 2]!;
+      const e = batch.exampleIndex[r]!;
+      const base = z0 === 1 ? 0 : 10;
+      expect(batch.teacherLogits[r * 2]).toBe(base + 2 * e);
+      expect(batch.teacherLogits[r * 2 + 1]).toBe(base + 2 * e + 1);
+    }
+    expect(batch.count).toBe(2);
+    const copy = new ReplayBuffer(2, 3, 2);
+    copy.restore(buf.state());
+    expect(copy.sample(createRng(9), 5, task.train.slice(0, 3))).toEqual(buf.sample(createRng(9), 5, task.train.slice(0, 3)));
+    expect(() => buf.add(Float64Array.of(1), Float32Array.of(0, 1, 2, 3, 4, 5))).toThrow('buffer: z has length 1, expected 2');
+  });
+});
+
+describe('layer-wise optimizer (BBTv2)', () => {
+  it('asks only the active layer, fixes the others at their best, and goes round-robin', () => {
+    const a = new FixedMean(3, 4, 0.5);
+    const b = new FixedMean(3, 4, 0.5);
+    const lw = new LayerwiseOptimizer([a, b]);
+    expect(lw.dim).toBe(6);
+    const p0 = lw.ask();
+    expect(p0.every((p) => p[3] === 0 && p[4] === 0 && p[5] === 0)).toBe(true);
+    lw.tell(p0, [4, 1, 3, 2]);
+    expect(a.told[1]).toEqual(p0[1]!.slice(0, 3));
+    expect(lw.activeLayer).toBe(1);
+    const p1 = lw.ask();
+    // layer 0 is now fixed at the best point it found (fitness 1)
+    for (const p of p1) expect(Array.from(p.slice(0, 3))).toEqual(Array.from(p0[1]!.slice(0, 3)));
+    lw.tell(p1, [5, 5, 5, 0.5]);
+    expect(lw.best?.f).toBe(0.5);
+    expect(lw.activeLayer).toBe(0);
+    const restored = new LayerwiseOptimizer([new FixedMean(3, 4, 0.5), new FixedMean(3, 4, 0.5)]);
+    restored.restore(lw.state());
+    expect(restored.ask()).toEqual(lw.ask());
+  });
+});
+
+describe('harmonizers', () => {
+  const reg = registry();
+  const ce = reg.resolveSync<DistillationLoss>('loss', 'ce');
+
+  function genFor(strategy: MeanBasedOptimizer, student: SyntheticStudent): Generation {
+    const ctx = createContext({
+      method: 'gdfo',
+      task,
+      teacher: createSyntheticTeacher(world),
+      budget: new BudgetMeter({ calls: 100 }),
+      space: syntheticSpace(12),
+      strategy,
+      fitnessLoss: ce,
+      student,
+      distillLoss: ce,
+      seed: 1,
+    });
+    ctx.buffer!.add(new Float64Array(12), new Float32Array(64));
+    return { ctx, points: strategy.ask(), fitness: [], logits: [], injected: [] };
+  }
+
+  it('gradient-sample replaces the candidate the student ranks worst with m − σ·√d·ĝ', async () => {
+    const strategy = new FixedMean(12, 6, 0.3);
+    strategy.setMean(Float64Array.from({ length: 12 }, (_v, i) => 0.1 * i));
+    const student = new SyntheticStudent(world, { seed: 2 });
+    const gen = genFor(strategy, student);
+    const before = gen.points.map((p) => Float64Array.from(p));
+    const losses: number[] = [];
+    for (const p of before) losses.push((await student.gradient(p, task.train, ce)).loss);
+    const worst = losses.indexOf(Math.max(...losses));
+    await gradientSample().beforeEvaluate!(gen);
+    expect(gen.injected).toEqual([worst]);
+    const { grad } = await student.gradient(strategy.mean(), task.train, ce);
+    const norm = Math.hypot(...grad);
+    const expected = strategy.mean().map((m, i) => m - 0.3 * Math.sqrt(12) * (grad[i]! / norm));
+    gen.points[worst]!.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 10));
+    gen.points.forEach((p, i) => i !== worst && expect(p).toEqual(before[i]));
+    // the injected point has a lower student loss than the mean
+    expect((await student.gradient(gen.points[worst]!, task.train, ce)).loss).toBeLessThan((await student.gradient(strategy.mean(), task.train, ce)).loss);
+  });
+
+  it('surrogate-screen sends the λ candidates the student ranks best', async () => {
+    const strategy = new FixedMean(12, 5, 0.5);
+    const student = new SyntheticStudent(world, { seed: 2 });
+    const gen = genFor(strategy, student);
+    const pool = strategy.ask(20);
+    const losses: number[] = [];
+    for (const p of pool) losses.push((await student.gradient(p, task.train, ce)).loss);
+    const chosen = await surrogateScreen({ kappa: 4 }).ask!(gen);
+    expect(chosen).toHaveLength(5);
+    const best5 = [...losses].sort((a, b) => a - b).slice(0, 5);
+    const got: number[] = [];
+    for (const p of chosen) got.push((await student.gradient(p, task.train, ce)).loss);
+    expect(got).toEqual(best5);
+  });
+
+  it('mean-shift moves the mean only while the student agrees with the teacher', async () => {
+    const strategy = new FixedMean(12, 5, 0.2);
+    const student = new SyntheticStudent(world, { seed: 2 });
+    const gen = genFor(strategy, student);
+    const h = meanShift({ threshold: 0.3, trust: 1 });
+    gen.ctx.tracking.agreement.push({ generation: 0, spearman: 0.1, cosine: NaN });
+    await h.afterTell!(gen);
+    expect(Array.from(strategy.mean()).every((v) => v === 0)).toBe(true);
+    gen.ctx.tracking.agreement[0]!.spearman = 0.8;
+    await h.afterTell!(gen);
+    const moved = strategy.mean();
+    expect(Math.hypot(...moved)).toBeCloseTo(0.2 * Math.sqrt(12), 10);
+    expect(h.state!()).toEqual({ accepted: 1, refused: 1 });
+  });
+});
+
+describe('GDFO on a synthetic black box the student can represent exactly', () => {
+  const TARGET = 0.3;
+  async function callsToTarget(method: 'bbt' | 'gdfo', seed: number) {
+    const events = new RunEventBus();
+    const trace: { calls: number; best: number }[] = [];
+    events.events$.subscribe((e) => e.type === 'generation' && trace.push({ calls: e.calls, best: e.bestFitness }));
+    const result = await runMethod({
+      method,
+      task,
+      teacher: createSyntheticTeacher(world),
+      registry: registry(seed),
+      seed,
+      budget: 600,
+      popSize: 10,
+      sigma0: 0.5,
+      space: syntheticSpace(12),
+      student: new SyntheticStudent(world, { seed, lr: 0.05 }),
+      harmonizer: 'gradient-sample',
+      distillLoss: 'kd',
+      pipeline: { evalEvery: 100, checkpointEvery: 0, distill: { steps: 16, batchSize: 32 } },
+      events,
+    });
+    const hit = trace.find((t) => t.best < TARGET);
+    return { calls: hit ? hit.calls : Infinity, result };
+  }
+
+  it('reaches the target training loss in fewer teacher calls than BBT (same seed, same CMA-ES)', async () => {
+    const bbt = await callsToTarget('bbt', 42);
+    const gdfo = await callsToTarget('gdfo', 42);
+    console.log(`synthetic: calls to CE < ${TARGET}: BBT ${bbt.calls}, GDFO(gradient-sample) ${gdfo.calls}; test acc BBT ${bbt.result.test}, GDFO ${gdfo.result.test}`);
+    expect(gdfo.calls).toBeLessThan(bbt.calls);
+    expect(gdfo.result.agreement.length).toBeGreaterThan(0);
+    expect(gdfo.result.calls).toBeLessThanOrEqual(600);
+  });
+});
+
+describe('resume', () => {
+  it('a run interrupted and resumed from its checkpoint gives the same result as an uninterrupted one', async () => {
+    const base = (dir: string, signal?: AbortSignal) => ({
+      method: 'gdfo' as const,
+      task,
+      teacher: createSyntheticTeacher(world),
+      registry: registry(5),
+      seed: 5,
+      budget: 200,
+      popSize: 10,
+      sigma0: 0.5,
+      space: syntheticSpace(12),
+      student: new SyntheticStudent(world, { seed: 5, lr: 0.05 }),
+      harmonizer: 'gradient-sample',
+      pipeline: { evalEvery: 50, checkpointEvery: 1, distill: { steps: 4, batchSize: 16 } },
+      checkpointDir: dir,
+      resume: true,
+      ...(signal ? { signal } : {}),
+    });
+    const full = await runMethod(base(mkdtempSync(join(tmpdir(), 'gdfo-full-'))));
+    const dir = mkdtempSync(join(tmpdir(), 'gdfo-resume-'));
+    const ctrl = new AbortController();
+    const events = new RunEventBus();
+    let gens = 0;
+    events.events$.subscribe((e) => e.type === 'generation' && ++gens === 7 && ctrl.abort());
+    await expect(runMethod({ ...base(dir, ctrl.signal), events })).rejects.toThrow(/interrupted after 70 calls/);
+    const resumed = await runMethod(base(dir));
+    expect(resumed).toEqual(full);
+  });
+});
+
+describe('in-context learning template', () => {
+  it('fills one demonstration per class with its label word, before the query template', () => {
+    const t = demonstrationTemplate(
+      { ...task, template: { specVersion: '1.0', text: '{text} . It was {mask} .' }, verbalizer: { specVersion: '1.0', words: ['bad', 'great'] } },
+      1,
+      3,
+    );
+    expect(t.text.match(/It was bad \./g)).toHaveLength(1);
+    expect(t.text.match(/It was great \./g)).toHaveLength(1);
+    expect(t.text.endsWith('{text} . It was {mask} .')).toBe(true);
+  });
+});
+
+void gdfoChain;
