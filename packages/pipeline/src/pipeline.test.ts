@@ -56,9 +56,13 @@ class FixedMean implements MeanBasedOptimizer {
     return [];
   }
   state(): StateValue {
-    return null;
+    return { m: Float64Array.from(this.m), generation: this.generation };
   }
-  restore() {}
+  restore(s: StateValue) {
+    const st = s as { m: Float64Array; generation: number };
+    this.m = Float64Array.from(st.m);
+    this.generation = st.generation;
+  }
 }
 
 const world = new SyntheticWorld({ dim: 12, width: 6, classes: 2, seed: 3 });
@@ -213,22 +217,27 @@ describe('harmonizers', () => {
 });
 
 describe('GDFO on a synthetic black box the student can represent exactly', () => {
-  const TARGET = 0.3;
+  // d = 50 acting through a 20-wide prompt, 2 classes; the student starts knowing nothing of the teacher's
+  // projection (prior 0) and learns it by distillation only. Settings found by measurement (see the PR notes):
+  // Adam lr 0.002 (larger rates wreck the generator), 16 steps of 32 rows per generation.
+  const big = new SyntheticWorld({ dim: 50, width: 20, classes: 2, seed: 3, logitScale: 3, optimumScale: 0.4 });
+  const bigTask = big.task({ train: 32, dev: 32, test: 200 });
+  const TARGET = 0.12;
   async function callsToTarget(method: 'bbt' | 'gdfo', seed: number) {
     const events = new RunEventBus();
     const trace: { calls: number; best: number }[] = [];
     events.events$.subscribe((e) => e.type === 'generation' && trace.push({ calls: e.calls, best: e.bestFitness }));
     const result = await runMethod({
       method,
-      task,
-      teacher: createSyntheticTeacher(world),
+      task: bigTask,
+      teacher: createSyntheticTeacher(big),
       registry: registry(seed),
       seed,
-      budget: 600,
+      budget: 400,
       popSize: 10,
       sigma0: 0.5,
-      space: syntheticSpace(12),
-      student: new SyntheticStudent(world, { seed, lr: 0.05 }),
+      space: syntheticSpace(50),
+      student: new SyntheticStudent(big, { seed, lr: 0.002 }),
       harmonizer: 'gradient-sample',
       distillLoss: 'kd',
       pipeline: { evalEvery: 100, checkpointEvery: 0, distill: { steps: 16, batchSize: 32 } },
@@ -238,13 +247,20 @@ describe('GDFO on a synthetic black box the student can represent exactly', () =
     return { calls: hit ? hit.calls : Infinity, result };
   }
 
-  it('reaches the target training loss in fewer teacher calls than BBT (same seed, same CMA-ES)', async () => {
-    const bbt = await callsToTarget('bbt', 42);
-    const gdfo = await callsToTarget('gdfo', 42);
-    console.log(`synthetic: calls to CE < ${TARGET}: BBT ${bbt.calls}, GDFO(gradient-sample) ${gdfo.calls}; test acc BBT ${bbt.result.test}, GDFO ${gdfo.result.test}`);
+  it.each([42, 7])('reaches the target training loss in fewer teacher calls than BBT (seed %i, same CMA-ES)', async (seed) => {
+    const bbt = await callsToTarget('bbt', seed);
+    const gdfo = await callsToTarget('gdfo', seed);
+    const agree = gdfo.result.agreement.filter((a) => Number.isFinite(a.spearman));
+    const meanAgree = agree.reduce((s, a) => s + a.spearman, 0) / agree.length;
+    console.log(
+      `synthetic seed ${seed}: calls to CE < ${TARGET}: BBT ${bbt.calls}, GDFO(gradient-sample) ${gdfo.calls}; ` +
+        `mean agreement ${meanAgree.toFixed(2)}; test acc BBT ${bbt.result.test}, GDFO ${gdfo.result.test}`,
+    );
     expect(gdfo.calls).toBeLessThan(bbt.calls);
-    expect(gdfo.result.agreement.length).toBeGreaterThan(0);
-    expect(gdfo.result.calls).toBeLessThanOrEqual(600);
+    // recorded on this machine: seed 42 → BBT 270, GDFO 160; seed 7 → BBT 280, GDFO 190
+    expect({ bbt: bbt.calls, gdfo: gdfo.calls }).toEqual(seed === 42 ? { bbt: 270, gdfo: 160 } : { bbt: 280, gdfo: 190 });
+    expect(meanAgree).toBeGreaterThan(0.15); // the student really became a surrogate (≈ 0.24 over the run, ≈ 0.6 late)
+    expect(gdfo.result.calls).toBeLessThanOrEqual(400);
   });
 });
 

@@ -36,6 +36,8 @@ export interface SyntheticOptions {
   seed: number | string;
   /** Norm of the hidden optimum z* relative to √dim (default 1). */
   optimumScale?: number;
+  /** Scale of the readout W (default 1): larger makes the classes separable with a smaller loss. */
+  logitScale?: number;
 }
 
 export class SyntheticWorld {
@@ -46,7 +48,7 @@ export class SyntheticWorld {
   constructor(readonly options: SyntheticOptions) {
     const rng = createRng(`${options.seed}/synthetic-world`);
     const { dim, width, classes } = options;
-    this.W = Float64Array.from({ length: classes * width }, () => rng.gaussian());
+    this.W = Float64Array.from({ length: classes * width }, () => (options.logitScale ?? 1) * rng.gaussian());
     this.P = Float64Array.from({ length: width * dim }, () => rng.gaussian() / Math.sqrt(dim));
     this.p0 = Float64Array.from({ length: width }, () => 0.1 * rng.gaussian());
     this.zStar = Float64Array.from({ length: dim }, () => (options.optimumScale ?? 1) * rng.gaussian());
@@ -139,6 +141,12 @@ export interface SyntheticStudentOptions {
   seed: number | string;
   /** Initial std of B's entries (default 1/√dim, the teacher's own scale). */
   initStd?: number;
+  /**
+   * How much the student knows before distillation, in [0, 1]: B starts as w·P + √(1−w²)·R with R random
+   * (default 0: a student that knows nothing of the teacher's projection). Stands in for a student
+   * pretrained on the same kind of data as the teacher.
+   */
+  prior?: number;
 }
 
 /** Exact-capacity student with a trainable generator (B, q) and Adam. */
@@ -160,8 +168,11 @@ export class SyntheticStudent implements Student {
     const { dim, width, classes } = world.options;
     const rng = createRng(`${options.seed}/synthetic-student`);
     const std = options.initStd ?? 1 / Math.sqrt(dim);
-    this.B = Float64Array.from({ length: width * dim }, () => std * rng.gaussian());
-    this.q = new Float64Array(width);
+    const w = options.prior ?? 0;
+    if (!(w >= 0 && w <= 1)) throw new GdfoError('BAD_OPTION', `synthetic student: prior must be in [0, 1], got ${w}`);
+    const noise = Math.sqrt(1 - w * w);
+    this.B = Float64Array.from({ length: width * dim }, (_v, i) => w * world.P[i]! + noise * std * rng.gaussian());
+    this.q = world.p0.map((v) => w * v);
     this.m = new Float64Array(width * dim + width);
     this.v = new Float64Array(width * dim + width);
     this.lr = options.lr ?? 1e-2;
