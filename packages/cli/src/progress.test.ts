@@ -24,7 +24,7 @@ describe('progress display', () => {
       for (let g = 0; g < 4; g++) s.next(gen(g, (g + 1) * 20, 1 / (g + 1)));
       if (mode === 'lines') {
         expect(out).toHaveLength(2);
-        expect(out[0]).toMatch(/^bbt \[.*\]  20% calls 20\/100 best 1\.0000 dev - eta/);
+        expect(out[0]).toMatch(/^bbt \[.*\] {2}20% calls 20\/100 best 1\.0000 dev - eta/);
       } else if (mode === 'json') {
         expect(out).toHaveLength(4);
         expect(JSON.parse(out[3]!)).toMatchObject({ type: 'generation', calls: 80 });

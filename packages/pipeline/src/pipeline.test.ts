@@ -6,12 +6,12 @@ import { createContainer, createRng, RunEventBus, type ComponentRegistry } from 
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
 import { ReplayBuffer } from './buffer.js';
-import { createContext, runMethodLoop } from './run.js';
+import { createContext } from './run.js';
 import { gradientSample, meanShift, surrogateScreen } from './harmonizers.js';
 import { LayerwiseOptimizer } from './layerwise.js';
 import { Projection, projectionStd, ShallowProjectionSpace, DeepProjectionSpace } from './prompt-space.js';
 import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from './synthetic.js';
-import { gdfoChain, runMethod, demonstrationTemplate } from './methods.js';
+import { runMethod, demonstrationTemplate } from './methods.js';
 import type { Generation } from './context.js';
 import { BudgetMeter } from '@gdfo/core';
 
@@ -308,4 +308,4 @@ describe('in-context learning template', () => {
   });
 });
 
-void gdfoChain;
+
