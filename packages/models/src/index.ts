@@ -1,1 +1,11 @@
-export {};
+export * from './backend.js';
+export * from './tokenizer.js';
+export * from './model.js';
+export * from './ops.js';
+export * from './checkpoint.js';
+export * from './cloze.js';
+export * from './corpus.js';
+export * from './half.js';
+export { MODEL_PRESETS, pretrain, prepareData, makeMlmBatch, mlmLoss, evaluateMlm } from './pretrain.js';
+export type { PretrainOptions, PretrainResult, MlmBatch } from './pretrain.js';
+export { shippedCheckpoint, SHIPPED_CHECKPOINTS } from './shipped.js';
