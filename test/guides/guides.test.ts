@@ -1,0 +1,34 @@
+/**
+ * Every code block in docs/guides is run: each ```ts block starts with `// file: <path>` naming an example
+ * file in this folder; the block must equal that file, and the file's `main()` is executed here.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main as composeAHybrid } from './compose-a-hybrid.example.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function codeBlocks(md: string): string[] {
+  return [...md.matchAll(/```(?:ts|typescript)\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+describe('guides', () => {
+  const guides = readdirSync(join(root, 'docs', 'guides')).filter((f) => f.endsWith('.md'));
+
+  it.each(guides)('every TypeScript block of %s is an example file that exists verbatim', (guide) => {
+    for (const block of codeBlocks(readFileSync(join(root, 'docs', 'guides', guide), 'utf8'))) {
+      const m = /^\/\/ file: (\S+)/.exec(block);
+      expect(m).not.toBeNull();
+      expect(readFileSync(join(root, m![1]!), 'utf8')).toBe(block);
+    }
+  });
+
+  it('compose-a-hybrid: the line-search harmonizer and the custom chain run within budget', async () => {
+    const { result, generationsSeen } = await composeAHybrid();
+    expect(result.calls).toBe(300);
+    expect(generationsSeen).toHaveLength(30);
+    expect(result.test).toBeGreaterThan(0.75);
+    expect(result.agreement.some((a) => a.spearman > 0.3)).toBe(true);
+  });
+});
