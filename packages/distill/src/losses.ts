@@ -11,10 +11,10 @@
  * - `mixture`: ℓ = Σ_i w_i · ℓ_i over component losses
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ComponentFactory, DistillationLoss, Registry, SpecVersion } from '@gdfo/spec';
+import type { ComponentFactory, DistillationLoss, Registry } from '@gdfo/spec';
 import { ceRows, checkLogits, hingeRow, logSumExp } from './fitness.js';
 
-export const SPEC_VERSION: SpecVersion = '1.0';
+import { SPEC_VERSION } from '@gdfo/core';
 
 /** A loss with both the reference and the tfjs implementation. `value` also accepts Float64Array. */
 export interface TfDistillationLoss extends DistillationLoss<tf.Tensor> {

@@ -6,10 +6,11 @@
  * Verbalizer words are stored lower-case because the project's shipped models are uncased; `bbtWords` keeps
  * BBT's original casing for reference (a cased teacher adapter may use it).
  */
-import type { MetricName, SpecVersion } from '@gdfo/spec';
+import type { MetricName } from '@gdfo/spec';
 import type { FieldMap } from './loaders.js';
 
-export const SPEC_VERSION: SpecVersion = '1.0';
+import { SPEC_VERSION } from '@gdfo/core';
+export { SPEC_VERSION };
 
 export type BenchmarkTaskName = 'sst2' | 'yelp' | 'agnews' | 'dbpedia' | 'mrpc' | 'rte' | 'snli';
 export type TaskName = BenchmarkTaskName | 'spam';
