@@ -9,3 +9,4 @@ export * from './half.js';
 export { MODEL_PRESETS, pretrain, prepareData, makeMlmBatch, mlmLoss, evaluateMlm } from './pretrain.js';
 export type { PretrainOptions, PretrainResult, MlmBatch } from './pretrain.js';
 export { shippedCheckpoint, SHIPPED_CHECKPOINTS } from './shipped.js';
+export * from './tiny.js';

@@ -1,0 +1,24 @@
+import type { Template, Verbalizer } from '@gdfo/spec';
+import { loadCheckpoint, type LoadedModel } from '@gdfo/models';
+
+export const SPEC_VERSION = '1.0' as const;
+
+export function resolveModel(opts: { checkpoint?: string; model?: LoadedModel }, who: string): LoadedModel {
+  if (opts.model) return opts.model;
+  if (!opts.checkpoint) throw new Error(`${who}: pass 'checkpoint' (a checkpoint directory) or 'model' (a loaded model)`);
+  return loadCheckpoint(opts.checkpoint);
+}
+
+export function templateText(t: Template | string): string {
+  return typeof t === 'string' ? t : t.text;
+}
+
+export function verbalizerWords(v: Verbalizer | readonly string[]): readonly string[] {
+  return Array.isArray(v) ? (v as readonly string[]) : (v as Verbalizer).words;
+}
+
+export function positiveInt(value: number | undefined, name: string, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: expected a positive integer, got ${String(value)}`);
+  return v;
+}

@@ -1,0 +1,254 @@
+/**
+ * The white-box student of GDFO: a frozen small masked LM (a @gdfo/models checkpoint) that sees the prompt
+ * P_S(z) = q + B·z through a trainable prompt generator (B ∈ R^{d×(L·H)} initialised N(0, s²) with
+ * s = α·σ̂/√d like BBT's projection, q initialised to the word embeddings of the fixed prompt tokens), placed at
+ * the prompt positions after [CLS] (replacing the word embeddings there), plus a trainable per-class scale and
+ * bias on the verbalizer logits. Adam on (q, B, scale, bias); the model weights never change.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DistillBatch, DistillationLoss, Example, GradientResult, StateValue, Student, StudentInfo, StudentTrainResult, Template, Verbalizer } from '@gdfo/spec';
+import { createRng } from '@gdfo/core';
+import { ClozeTemplate, buildClozeBatch, clippedStd, ensureBackend, gatherRows, matmul2d, verbalizerIds, type LoadedModel } from '@gdfo/models';
+import { SPEC_VERSION, positiveInt, resolveModel, templateText, verbalizerWords } from './common.js';
+
+export interface LocalStudentOptions {
+  readonly checkpoint?: string;
+  readonly model?: LoadedModel;
+  /** Dimension of z (BBT: 500). */
+  readonly dim: number;
+  /** Number of classes (must equal the verbalizer's word count when given). */
+  readonly classes?: number;
+  readonly template: Template | string;
+  readonly verbalizer: Verbalizer | readonly string[];
+  /** Prompt positions L (default 50). */
+  readonly promptLength?: number;
+  /** Adam learning rate (default 1e-2). */
+  readonly lr?: number;
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly epsilon?: number;
+  /** Scale of B's init relative to BBT's s = σ̂/√d (default 1). */
+  readonly alpha?: number;
+  readonly seed?: number | string;
+  /** Rows per forward pass in predict/gradient (default 64). */
+  readonly batchSize?: number;
+  readonly id?: string;
+  readonly backend?: string;
+}
+
+export interface LocalStudent extends Student {
+  readonly loaded: LoadedModel;
+  readonly backend: string;
+  /** Adam steps taken. */
+  readonly steps: number;
+}
+
+const PARAMS = ['q', 'B', 'scale', 'bias'] as const;
+type ParamName = (typeof PARAMS)[number];
+
+export async function createLocalStudent(options: LocalStudentOptions): Promise<LocalStudent> {
+  const backend = await ensureBackend(options.backend);
+  const loaded = resolveModel(options, 'createLocalStudent');
+  const { model, tokenizer } = loaded;
+  const cfg = model.config;
+  const d = positiveInt(options.dim, 'createLocalStudent dim', Number.NaN);
+  const L = positiveInt(options.promptLength, 'createLocalStudent promptLength', 50);
+  if (L > loaded.promptTokens.length || L + 4 > cfg.maxPositions) throw new Error(`createLocalStudent promptLength: ${L} is too long for ${cfg.name} (at most ${Math.min(loaded.promptTokens.length, cfg.maxPositions - 4)})`);
+  const words = verbalizerWords(options.verbalizer);
+  const C = words.length;
+  if (options.classes !== undefined && options.classes !== C) throw new Error(`createLocalStudent classes: ${options.classes} does not match the verbalizer's ${C} words`);
+  const vIds = verbalizerIds(tokenizer, words, cfg.name);
+  const template = new ClozeTemplate(templateText(options.template), tokenizer);
+  const lr = options.lr ?? 1e-2;
+  const b1 = options.beta1 ?? 0.9;
+  const b2 = options.beta2 ?? 0.999;
+  const eps = options.epsilon ?? 1e-8;
+  const batchSize = positiveInt(options.batchSize, 'createLocalStudent batchSize', 64);
+  const H = cfg.hidden;
+  const LH = L * H;
+
+  const rng = createRng(options.seed ?? 0).fork('student/B');
+  const sigma = clippedStd(model.w('tok_emb').dataSync() as Float32Array, 0);
+  const s = ((options.alpha ?? 1) * sigma) / Math.sqrt(d);
+  const bInit = new Float32Array(d * LH);
+  for (let i = 0; i < bInit.length; i++) bInit[i] = rng.gaussian() * s;
+  const qInit = tf.tidy(() => tf.gather(model.w('tok_emb'), tf.tensor1d(loaded.promptTokens.slice(0, L), 'int32')).reshape([LH]).dataSync() as Float32Array);
+  const shapes: Record<ParamName, number[]> = { q: [1, LH], B: [d, LH], scale: [C], bias: [C] };
+  const vars: Record<ParamName, tf.Variable> = {
+    q: tf.variable(tf.tensor2d(qInit, [1, LH]), true),
+    B: tf.variable(tf.tensor2d(bInit, [d, LH]), true),
+    scale: tf.variable(tf.ones([C]), true),
+    bias: tf.variable(tf.zeros([C]), true),
+  };
+  const mom = Object.fromEntries(PARAMS.map((p) => [p, tf.variable(tf.zeros(shapes[p]), false)])) as Record<ParamName, tf.Variable>;
+  const vel = Object.fromEntries(PARAMS.map((p) => [p, tf.variable(tf.zeros(shapes[p]), false)])) as Record<ParamName, tf.Variable>;
+  let steps = 0;
+  let disposed = false;
+
+  const checkZ = (z: Float64Array, count: number, what: string) => {
+    if (!(z instanceof Float64Array) || z.length !== count * d) throw new Error(`${what}: z must be a Float64Array of count × dim = ${count * d} values, got ${z instanceof Float64Array ? z.length : typeof z}`);
+  };
+
+  /** Student logits [rows, C] for rows (prompt row index into `prompts`, example). Inside tidy. */
+  const logitsRows = (prompts: tf.Tensor2D, promptIndex: Int32Array, examples: readonly Example[]): tf.Tensor2D => {
+    const b = buildClozeBatch(template, examples, { promptLength: L, mode: 'cat', promptTokens: loaded.promptTokens, maxPositions: cfg.maxPositions });
+    const perRow = tf.reshape(gatherRows(prompts, promptIndex), [examples.length, L, H]);
+    const h = model.forward(b, { outRows: b.maskRows, prompt: { shallow: perRow, mode: 'cat', start: 1, length: L } });
+    const raw = model.logitsFor(h, vIds);
+    return tf.add(tf.mul(raw, vars.scale), vars.bias) as tf.Tensor2D;
+  };
+  /** P_S(Z) for Z [n, d]: [n, L·H]. */
+  const promptsOf = (Z: tf.Tensor2D): tf.Tensor2D => tf.add(matmul2d(Z, vars.B as tf.Tensor as tf.Tensor2D), vars.q) as tf.Tensor2D;
+
+  const adam = (grads: Record<string, tf.Tensor>) => {
+    steps++;
+    const c1 = 1 - b1 ** steps;
+    const c2 = 1 - b2 ** steps;
+    tf.tidy(() => {
+      for (const p of PARAMS) {
+        const g = grads[vars[p].name];
+        if (!g) continue;
+        mom[p].assign(tf.add(tf.mul(mom[p], b1), tf.mul(g, 1 - b1)));
+        vel[p].assign(tf.add(tf.mul(vel[p], b2), tf.mul(tf.square(g), 1 - b2)));
+        vars[p].assign(tf.sub(vars[p], tf.mul(tf.div(tf.div(mom[p], c1), tf.add(tf.sqrt(tf.div(vel[p], c2)), eps)), lr)));
+      }
+    });
+  };
+
+  const lossFn = (loss: DistillationLoss) => {
+    if (!loss || typeof loss.tensor !== 'function') throw new Error(`student: loss '${String(loss?.name)}' has no tensor implementation`);
+    return loss.tensor.bind(loss) as (s: tf.Tensor, t: tf.Tensor | null, y: tf.Tensor) => tf.Tensor;
+  };
+
+  const alive = () => {
+    if (disposed) throw new Error('student: disposed');
+  };
+
+  const info: StudentInfo = { id: options.id ?? `local-student:${cfg.name}`, dim: d, classes: C, parameters: LH + d * LH + 2 * C };
+
+  const student: LocalStudent = {
+    specVersion: SPEC_VERSION,
+    info,
+    loaded,
+    backend,
+    get steps() {
+      return steps;
+    },
+    async predict(z: Float64Array, count: number, examples: readonly Example[]): Promise<Float32Array> {
+      alive();
+      checkZ(z, count, 'predict');
+      const n = examples.length;
+      const out = new Float32Array(count * n * C);
+      const Z = tf.tensor2d(Float32Array.from(z), [count, d]);
+      try {
+        const P = tf.tidy(() => promptsOf(Z));
+        try {
+          const total = count * n;
+          for (let start = 0; start < total; start += batchSize) {
+            const end = Math.min(total, start + batchSize);
+            const idx = new Int32Array(end - start);
+            const ex: Example[] = [];
+            for (let r = start; r < end; r++) {
+              idx[r - start] = Math.floor(r / n);
+              ex.push(examples[r % n]!);
+            }
+            const lg = tf.tidy(() => logitsRows(P, idx, ex).dataSync() as Float32Array);
+            out.set(lg, start * C);
+          }
+        } finally {
+          P.dispose();
+        }
+      } finally {
+        Z.dispose();
+      }
+      return out;
+    },
+    async trainStep(batch: DistillBatch, loss: DistillationLoss): Promise<StudentTrainResult> {
+      alive();
+      checkZ(batch.z, batch.count, 'trainStep');
+      const rows = batch.zIndex.length;
+      if (batch.exampleIndex.length !== rows) throw new Error(`trainStep: zIndex has ${rows} rows, exampleIndex ${batch.exampleIndex.length}`);
+      if (batch.teacherLogits.length !== rows * C) throw new Error(`trainStep: teacherLogits must hold rows × classes = ${rows * C} values, got ${batch.teacherLogits.length}`);
+      const ex = Array.from(batch.exampleIndex, (i) => {
+        const e = batch.examples[i];
+        if (!e) throw new Error(`trainStep: exampleIndex ${i} is outside the ${batch.examples.length} examples`);
+        return e;
+      });
+      for (const zi of batch.zIndex) if (zi < 0 || zi >= batch.count) throw new Error(`trainStep: zIndex ${zi} is outside the ${batch.count} points`);
+      const f = lossFn(loss);
+      const value = tf.tidy(() => {
+        const Z = tf.tensor2d(Float32Array.from(batch.z), [batch.count, d]);
+        const T = loss.usesTeacher ? tf.tensor2d(batch.teacherLogits, [rows, C]) : null;
+        const y = tf.tensor1d(Int32Array.from(ex, (e) => e.label), 'int32');
+        const { value, grads } = tf.variableGrads(() => f(logitsRows(promptsOf(Z), batch.zIndex, ex), T, y) as tf.Scalar, PARAMS.map((p) => vars[p]));
+        const v = value.dataSync()[0]!;
+        adam(grads);
+        return v;
+      });
+      return { loss: value };
+    },
+    async gradient(z: Float64Array, examples: readonly Example[], loss: DistillationLoss): Promise<GradientResult> {
+      alive();
+      checkZ(z, 1, 'gradient');
+      if (examples.length === 0) throw new Error('gradient: examples is empty');
+      const f = lossFn(loss);
+      const grad = new Float64Array(d);
+      let total = 0;
+      for (let start = 0; start < examples.length; start += batchSize) {
+        const ex = examples.slice(start, start + batchSize);
+        const weight = ex.length / examples.length;
+        const [l, g] = tf.tidy(() => {
+          const zt = tf.tensor2d(Float32Array.from(z), [1, d]);
+          const y = tf.tensor1d(Int32Array.from(ex, (e) => e.label), 'int32');
+          const idx = new Int32Array(ex.length);
+          const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => f(logitsRows(promptsOf(x as tf.Tensor2D), idx, ex), null, y) as tf.Scalar)([zt]);
+          return [value.dataSync()[0]!, grads[0]!.dataSync() as Float32Array] as const;
+        });
+        total += l * weight;
+        for (let i = 0; i < d; i++) grad[i]! += g[i]! * weight;
+      }
+      return { loss: total, grad };
+    },
+    state(): StateValue {
+      alive();
+      const snap = (t: tf.Tensor) => Float32Array.from(t.dataSync() as Float32Array);
+      return {
+        kind: 'gdfo-local-student',
+        model: cfg.name,
+        dim: d,
+        classes: C,
+        promptLength: L,
+        steps,
+        params: Object.fromEntries(PARAMS.map((p) => [p, snap(vars[p])])),
+        m: Object.fromEntries(PARAMS.map((p) => [p, snap(mom[p])])),
+        v: Object.fromEntries(PARAMS.map((p) => [p, snap(vel[p])])),
+      };
+    },
+    restore(state: StateValue): void {
+      alive();
+      const st = state as { kind?: unknown; dim?: unknown; classes?: unknown; promptLength?: unknown; steps?: unknown; params?: Record<string, unknown>; m?: Record<string, unknown>; v?: Record<string, unknown> };
+      if (!st || st.kind !== 'gdfo-local-student') throw new Error("student restore: not a 'gdfo-local-student' state");
+      if (st.dim !== d || st.classes !== C || st.promptLength !== L) throw new Error(`student restore: state is for dim ${String(st.dim)}, classes ${String(st.classes)}, promptLength ${String(st.promptLength)}; this student has ${d}, ${C}, ${L}`);
+      const get = (group: Record<string, unknown> | undefined, p: ParamName, gname: string): Float32Array => {
+        const a = group?.[p];
+        const size = shapes[p].reduce((x, y) => x * y, 1);
+        if (!(a instanceof Float32Array) || a.length !== size) throw new Error(`student restore: ${gname}.${p} must be a Float32Array of ${size} values`);
+        return a;
+      };
+      for (const p of PARAMS) {
+        vars[p].assign(tf.tensor(get(st.params, p, 'params'), shapes[p]));
+        mom[p].assign(tf.tensor(get(st.m, p, 'm'), shapes[p]));
+        vel[p].assign(tf.tensor(get(st.v, p, 'v'), shapes[p]));
+      }
+      if (typeof st.steps !== 'number') throw new Error('student restore: steps must be a number');
+      steps = st.steps;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      tf.dispose([...Object.values(vars), ...Object.values(mom), ...Object.values(vel)]);
+      if (!options.model) model.dispose();
+    },
+  };
+  return student;
+}

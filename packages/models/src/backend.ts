@@ -1,0 +1,113 @@
+/**
+ * tfjs backend selection. Order: tfjs-node-gpu → tfjs-node → wasm → cpu, whichever loads. The native
+ * backends are optional dependencies, loaded by guarded dynamic import (they fail to install on many machines
+ * and npm then drops them). `initBackend` is the only place that chooses; the CLI passes `GDFO_BACKEND`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface InitBackendOptions {
+  /** Force one backend (e.g. from the GDFO_BACKEND environment variable, read by the CLI). */
+  readonly prefer?: string;
+  /** Report what was tried (stderr by default: silent). */
+  readonly log?: (message: string) => void;
+}
+
+let chosen: BackendName | undefined;
+
+/** Whether an optional native tfjs package is installed with its compiled addon (lib/napi-v…/tfjs_binding.node). */
+function hasNativeBinding(name: string): boolean {
+  try {
+    const dir = dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
+    const lib = join(dir, 'lib');
+    if (!existsSync(lib)) return false;
+    return readdirSync(lib).some((d) => existsSync(join(lib, d, 'tfjs_binding.node')));
+  } catch {
+    return false;
+  }
+}
+
+async function importOptional(name: string): Promise<boolean> {
+  // Importing a package whose addon is missing registers its kernels and then throws: check first.
+  if (!hasNativeBinding(name)) return false;
+  try {
+    await import(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function tryBackend(name: BackendName): Promise<boolean> {
+  try {
+    if (name === 'tensorflow-gpu') {
+      if (!(await importOptional('@tensorflow/tfjs-node-gpu'))) return false;
+      // tfjs-node-gpu registers itself as 'tensorflow'
+      return (await tf.setBackend('tensorflow')) && (await tf.ready(), true);
+    }
+    if (name === 'tensorflow') {
+      if (!(await importOptional('@tensorflow/tfjs-node'))) return false;
+      return (await tf.setBackend('tensorflow')) && (await tf.ready(), true);
+    }
+    if (name === 'wasm') {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      // SIMD on, threads off (threads need a worker setup that Node does not give us here).
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      const ok = await tf.setBackend('wasm');
+      if (!ok) return false;
+      await tf.ready();
+      void wasm;
+      return tf.getBackend() === 'wasm';
+    }
+    const ok = await tf.setBackend('cpu');
+    await tf.ready();
+    return ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Selects and initialises the tfjs backend; returns its name. `prefer` (one of BACKEND_ORDER, or 'auto')
+ * forces a backend and fails in one line if it cannot load.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendName> {
+  const prefer = options.prefer?.trim();
+  if (prefer && prefer !== 'auto') {
+    const p = (prefer === 'node' ? 'tensorflow' : prefer === 'node-gpu' || prefer === 'gpu' ? 'tensorflow-gpu' : prefer) as BackendName;
+    if (!BACKEND_ORDER.includes(p)) {
+      throw new Error(`backend: expected one of ${BACKEND_ORDER.join(', ')} or auto, got '${prefer}'`);
+    }
+    if (!(await tryBackend(p))) throw new Error(`backend: '${p}' could not be loaded on this machine`);
+    chosen = p;
+    return p;
+  }
+  for (const name of BACKEND_ORDER) {
+    if (await tryBackend(name)) {
+      options.log?.(`backend: ${name}`);
+      chosen = name;
+      return name;
+    }
+    options.log?.(`backend: ${name} unavailable`);
+  }
+  throw new Error('backend: no tfjs backend could be initialised');
+}
+
+/** The backend chosen by `initBackend`, or tfjs's current backend name. */
+export function currentBackend(): string {
+  return chosen ?? tf.getBackend();
+}
+
+export { tf };
+
+/** Initialises the default backend once (auto order) unless `initBackend` already chose one. */
+export async function ensureBackend(prefer?: string): Promise<string> {
+  if (prefer) return initBackend({ prefer });
+  if (chosen) return chosen;
+  return initBackend({});
+}

@@ -1,0 +1,146 @@
+/**
+ * Rendering of cloze inputs for a prompted masked LM. Row layout:
+ *   [CLS] · prompt positions (L) · template with {text}/{textB} filled and [MASK] at {mask} · [SEP] · [PAD]…
+ * In 'add' mode (and for deep prompts) the prompt positions hold fixed vocabulary tokens (p0, BBT's
+ * convention); in 'cat' mode they hold [PAD] placeholders whose word embeddings are replaced by the prompt.
+ */
+import type { EncodedBatch } from './model.js';
+import { CLS_ID, MASK_ID, PAD_ID, SEP_ID, type WordPieceTokenizer } from './tokenizer.js';
+
+export interface ClozeExample {
+  readonly text: string;
+  readonly textB?: string;
+}
+
+type Part = { kind: 'lit'; ids: number[] } | { kind: 'text' } | { kind: 'textB' } | { kind: 'mask' };
+
+/** A parsed template: literal pieces tokenized once. */
+export class ClozeTemplate {
+  private readonly parts: Part[];
+  readonly usesTextB: boolean;
+
+  constructor(
+    readonly source: string,
+    private readonly tokenizer: WordPieceTokenizer,
+  ) {
+    const pieces = source.split(/(\{text\}|\{textB\}|\{mask\})/);
+    this.parts = [];
+    let masks = 0;
+    let texts = 0;
+    for (const p of pieces) {
+      if (p === '{text}') {
+        this.parts.push({ kind: 'text' });
+        texts++;
+      } else if (p === '{textB}') this.parts.push({ kind: 'textB' });
+      else if (p === '{mask}') {
+        this.parts.push({ kind: 'mask' });
+        masks++;
+      } else if (p.length > 0) {
+        const ids = tokenizer.encode(p);
+        if (ids.length) this.parts.push({ kind: 'lit', ids });
+      }
+    }
+    if (masks !== 1) throw new Error(`template: expected exactly one {mask} in '${source}', found ${masks}`);
+    if (texts < 1) throw new Error(`template: expected a {text} placeholder in '${source}'`);
+    this.usesTextB = this.parts.some((p) => p.kind === 'textB');
+  }
+
+  /** Token ids of the filled template (no [CLS]/[SEP]) and the mask's index, texts truncated to fit `budget`. */
+  render(example: ClozeExample, budget: number): { ids: number[]; mask: number } {
+    let a = this.tokenizer.encode(example.text);
+    let b = this.usesTextB ? this.tokenizer.encode(example.textB ?? '') : [];
+    if (this.usesTextB && example.textB === undefined) throw new Error(`template '${this.source}' needs textB, the example has none`);
+    const fixed = this.parts.reduce((n, p) => n + (p.kind === 'lit' ? p.ids.length : p.kind === 'mask' ? 1 : 0), 0);
+    let room = budget - fixed;
+    if (room < 2) throw new Error(`template: '${this.source}' leaves no room for the text within ${budget} positions`);
+    const texts = this.parts.filter((p) => p.kind === 'text').length;
+    while (a.length * texts + b.length > room) {
+      if (a.length >= b.length) a = a.slice(0, a.length - 1);
+      else b = b.slice(0, b.length - 1);
+      room = budget - fixed;
+    }
+    const ids: number[] = [];
+    let mask = -1;
+    for (const p of this.parts) {
+      if (p.kind === 'lit') ids.push(...p.ids);
+      else if (p.kind === 'text') ids.push(...a);
+      else if (p.kind === 'textB') ids.push(...b);
+      else {
+        mask = ids.length;
+        ids.push(MASK_ID);
+      }
+    }
+    return { ids, mask };
+  }
+}
+
+export interface ClozeBatch extends EncodedBatch {
+  /** Flat row index (b·seq + position) of each row's [MASK]. */
+  readonly maskRows: Int32Array;
+  /** Number of non-pad tokens over the batch (for usage reports). */
+  readonly tokens: number;
+}
+
+export interface ClozeLayout {
+  /** Prompt positions after [CLS] (0 for none). */
+  readonly promptLength: number;
+  /** 'add'/'deep': fixed tokens p0 at the prompt positions; 'cat': [PAD] placeholders. */
+  readonly mode: 'add' | 'cat';
+  readonly promptTokens: readonly number[];
+  readonly maxPositions: number;
+}
+
+/** Encodes examples into one padded batch (padded to the longest row). */
+export function buildClozeBatch(template: ClozeTemplate, examples: readonly ClozeExample[], layout: ClozeLayout): ClozeBatch {
+  const L = layout.promptLength;
+  if (L > 0 && layout.mode === 'add' && L > layout.promptTokens.length) throw new Error(`prompt: length ${L} exceeds the ${layout.promptTokens.length} fixed prompt tokens of this model`);
+  const budget = layout.maxPositions - 2 - L;
+  const rows = examples.map((e) => template.render(e, budget));
+  const seq = Math.max(...rows.map((r) => r.ids.length)) + 2 + L;
+  const B = examples.length;
+  const ids = new Int32Array(B * seq).fill(PAD_ID);
+  const lengths = new Int32Array(B);
+  const maskRows = new Int32Array(B);
+  let tokens = 0;
+  rows.forEach((r, b) => {
+    const o = b * seq;
+    ids[o] = CLS_ID;
+    for (let i = 0; i < L; i++) ids[o + 1 + i] = layout.mode === 'add' ? layout.promptTokens[i]! : PAD_ID;
+    for (let i = 0; i < r.ids.length; i++) ids[o + 1 + L + i] = r.ids[i]!;
+    ids[o + 1 + L + r.ids.length] = SEP_ID;
+    lengths[b] = r.ids.length + 2 + L;
+    maskRows[b] = o + 1 + L + r.mask;
+    tokens += lengths[b]!;
+  });
+  return { ids, batch: B, seq, lengths, maskRows, tokens };
+}
+
+/** Vocabulary ids of verbalizer words; one-line error when a word is not a single token. */
+export function verbalizerIds(tokenizer: WordPieceTokenizer, words: readonly string[], modelName: string): Int32Array {
+  return Int32Array.from(
+    words.map((w) => {
+      const id = tokenizer.wordId(w);
+      if (id === undefined) throw new Error(`verbalizer: '${w}' is not a single token of ${modelName}'s vocabulary (it splits into ${JSON.stringify(tokenizer.tokens(w))})`);
+      return id;
+    }),
+  );
+}
+
+/** BBTv2's robust std: 5 rounds of dropping values outside μ ± 3σ. */
+export function clippedStd(values: ArrayLike<number>, rounds = 5): number {
+  let data = Float64Array.from(values as ArrayLike<number>);
+  let std = 0;
+  for (let r = 0; r <= rounds; r++) {
+    let mean = 0;
+    for (const v of data) mean += v;
+    mean /= data.length || 1;
+    let s2 = 0;
+    for (const v of data) s2 += (v - mean) ** 2;
+    std = Math.sqrt(s2 / (data.length || 1));
+    if (r === rounds) break;
+    const lo = mean - 3 * std;
+    const hi = mean + 3 * std;
+    data = data.filter((v) => v >= lo && v <= hi);
+  }
+  return std;
+}
