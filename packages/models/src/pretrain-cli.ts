@@ -29,8 +29,8 @@ export function parseArgs(argv: readonly string[]): Record<string, string> {
 }
 
 const DEFAULTS = {
-  teacher: { steps: 3000, lr: 1.5e-3 },
-  student: { steps: 2500, lr: 2e-3 },
+  teacher: { steps: 1900, lr: 1.5e-3 },
+  student: { steps: 2000, lr: 2e-3 },
 };
 
 export async function main(argv: readonly string[]): Promise<void> {
