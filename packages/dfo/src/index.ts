@@ -24,6 +24,7 @@ export { BoxTransform } from './bounds.js';
 export { eigh, eighUpper, EighWorkspace, type Eigen } from './linalg.js';
 export { sphere, ellipsoid, rosenbrock, rastrigin, testFunctions, type TestFunction } from './functions.js';
 export { rankOrder } from './common.js';
+export { minimize, type MinimizeLimits, type MinimizeResult } from './minimize.js';
 
 /** Names and one-line descriptions of the strategies this package registers. */
 export const DFO_STRATEGIES: Readonly<Record<string, string>> = {

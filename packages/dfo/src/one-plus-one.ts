@@ -1,0 +1,214 @@
+/**
+ * (1+1)-ES with the 1/5th success rule.
+ *
+ * Reference: N. Hansen, D. V. Arnold & A. Auger, "Evolution Strategies", in Springer Handbook of
+ * Computational Intelligence (2015), Algorithm 2 (after Rechenberg 1973, Kern et al. 2004):
+ *   x' = x + σ·N(0, I);  if f(x') ≤ f(x): x ← x';  σ ← σ·exp((1{f(x') ≤ f(x)} − 1/5)/d),  d = √(n + 1).
+ *
+ * Population view: the first `ask` also returns the parent x0 (its fitness is needed once); `ask(count)` with
+ * count > 1 makes a (1+λ) generation: the best told point competes with the parent and one success/failure
+ * is applied to σ per `tell`. Any told point (asked or not, e.g. an injected gradient step) can replace the
+ * parent when it is at least as good. Non-finite fitness never wins and is counted. With box bounds, offspring
+ * are clipped into the box.
+ *
+ * Defaults: popSize 1, sigma0 = 0.3 × mean box width or 1, x0 = box centre or 0.
+ * Strategy options: successTarget (0.2), damping (√(n + 1)), ftarget, tolx (1e-12: σ below it stops),
+ * maxIterations.
+ */
+import type { Candidate, MeanBasedOptimizer, OptimizerOptions, Rng, StateValue, TerminationReason } from '@gdfo/spec';
+import { GdfoError } from '@gdfo/core';
+import {
+  BestTracker,
+  OptionReader,
+  SPEC_VERSION,
+  checkAskCount,
+  checkCommon,
+  checkHeader,
+  checkTell,
+  clipInto,
+  field,
+  isF64,
+  isNum,
+  optionError,
+  resolveBounds,
+  resolveSigma0,
+  resolveX0,
+  type Box,
+  isFloat64Array,
+} from './common.js';
+// Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
+const { exp, sqrt } = Math;
+const isFiniteNumber = Number.isFinite;
+
+export class OnePlusOneES implements MeanBasedOptimizer {
+  readonly specVersion = SPEC_VERSION;
+  readonly name = 'one-plus-one-es';
+  readonly dim: number;
+  readonly popSize: number;
+  private readonly rng: Rng;
+  private readonly box: Box | undefined;
+  private readonly x: Float64Array;
+  private fx: number | undefined;
+  private _sigma: number;
+  private gen = 0;
+  private evals = 0;
+  private nonFinite = 0;
+  private successes = 0;
+  private needParent = true;
+  private readonly bestTracker = new BestTracker();
+  private readonly successTarget: number;
+  private readonly damping: number;
+  private readonly ftarget: number;
+  private readonly tolx: number;
+  private readonly maxIterations: number;
+  private readonly maxEvaluations: number;
+
+  constructor(options: OptimizerOptions) {
+    const name = this.name;
+    checkCommon(name, options);
+    this.dim = options.dim;
+    this.rng = options.rng;
+    this.box = resolveBounds(name, options);
+    this.x = resolveX0(name, options, this.box);
+    this._sigma = resolveSigma0(options, this.box);
+    this.popSize = options.popSize ?? 1;
+    if (!Number.isInteger(this.popSize) || this.popSize < 1) optionError(name, `options.popSize must be an integer ≥ 1, got ${this.popSize}`);
+    const r = new OptionReader(name, options.options);
+    this.successTarget = r.number('successTarget', 0.2, { min: 0, max: 1, exclusiveMin: true });
+    this.damping = r.number('damping', sqrt(this.dim + 1), { min: 0, exclusiveMin: true });
+    this.ftarget = r.number('ftarget', -Infinity);
+    this.tolx = r.number('tolx', 1e-12, { min: 0 });
+    this.maxIterations = r.number('maxIterations', Infinity, { min: 1 });
+    r.finish();
+    this.maxEvaluations = options.maxEvaluations ?? Infinity;
+  }
+
+  get sigma(): number {
+    return this._sigma;
+  }
+  get generation(): number {
+    return this.gen;
+  }
+  get evaluations(): number {
+    return this.evals;
+  }
+  get best(): Candidate | undefined {
+    return this.bestTracker.best;
+  }
+  get nonFiniteEvaluations(): number {
+    return this.nonFinite;
+  }
+  /** Successful generations so far. */
+  get successCount(): number {
+    return this.successes;
+  }
+  mean(): Float64Array {
+    return Float64Array.from(this.x);
+  }
+  /** Moves the parent; its fitness becomes unknown and the next ask returns it first. */
+  setMean(mean: Float64Array): void {
+    if (!isFloat64Array(mean) || mean.length !== this.dim) {
+      throw new GdfoError('BAD_ARGUMENT', `${this.name}.setMean: mean must be a Float64Array of length ${this.dim}`);
+    }
+    this.x.set(mean);
+    if (this.box) clipInto(this.x, this.box);
+    this.fx = undefined;
+    this.needParent = true;
+  }
+
+  ask(count: number = this.popSize): Float64Array[] {
+    checkAskCount(this.name, count);
+    const n = this.dim;
+    const out: Float64Array[] = [];
+    if (this.needParent) out.push(Float64Array.from(this.x));
+    while (out.length < count) {
+      const y = new Float64Array(n);
+      for (let i = 0; i < n; i++) y[i] = (this.x[i] as number) + this._sigma * this.rng.gaussian();
+      if (this.box) clipInto(y, this.box);
+      out.push(y);
+    }
+    return out;
+  }
+
+  tell(points: readonly Float64Array[], fitness: readonly number[]): void {
+    checkTell(this.name, this.dim, points, fitness);
+    let bi = -1;
+    for (let k = 0; k < points.length; k++) {
+      const f = fitness[k] as number;
+      this.evals++;
+      if (!isFiniteNumber(f)) {
+        this.nonFinite++;
+        continue;
+      }
+      this.bestTracker.offer(points[k] as Float64Array, f);
+      if (bi < 0 || f < (fitness[bi] as number)) bi = k;
+    }
+    this.gen++;
+    if (this.fx === undefined) {
+      // the parent's value is not known yet: adopt the best told point, no step-size change
+      if (bi >= 0) {
+        this.x.set(points[bi] as Float64Array);
+        if (this.box) clipInto(this.x, this.box);
+        this.fx = fitness[bi] as number;
+        this.needParent = false;
+      }
+      return;
+    }
+    const success = bi >= 0 && (fitness[bi] as number) <= this.fx;
+    if (success) {
+      this.x.set(points[bi] as Float64Array);
+      if (this.box) clipInto(this.x, this.box);
+      this.fx = fitness[bi] as number;
+      this.successes++;
+    }
+    this._sigma *= exp(((success ? 1 : 0) - this.successTarget) / this.damping);
+  }
+
+  stop(): TerminationReason[] {
+    const out: TerminationReason[] = [];
+    if (this.evals >= this.maxEvaluations) out.push('maxfevals');
+    if (this.gen >= this.maxIterations) out.push('maxiter');
+    const b = this.bestTracker.best;
+    if (b && b.f <= this.ftarget) out.push('ftarget');
+    if (this._sigma < this.tolx) out.push('tolx');
+    return out;
+  }
+
+  state(): StateValue {
+    return {
+      strategy: this.name,
+      version: 1,
+      dim: this.dim,
+      x: Float64Array.from(this.x),
+      fx: this.fx === undefined ? null : this.fx,
+      sigma: this._sigma,
+      generation: this.gen,
+      evaluations: this.evals,
+      nonFinite: this.nonFinite,
+      successes: this.successes,
+      needParent: this.needParent,
+      best: this.bestTracker.state(),
+      rng: this.rng.state(),
+    };
+  }
+
+  restore(state: StateValue): void {
+    const name = this.name;
+    checkHeader(name, state, this.dim);
+    const s = state as Record<string, StateValue>;
+    this.x.set(field<Float64Array>(name, state, 'x', isF64(this.dim), `a Float64Array of length ${this.dim}`));
+    this.fx = s.fx === null ? undefined : field<number>(name, state, 'fx', isNum, 'a number or null');
+    this._sigma = field<number>(name, state, 'sigma', isNum, 'a number');
+    this.gen = field<number>(name, state, 'generation', isNum, 'a number');
+    this.evals = field<number>(name, state, 'evaluations', isNum, 'a number');
+    this.nonFinite = field<number>(name, state, 'nonFinite', isNum, 'a number');
+    this.successes = field<number>(name, state, 'successes', isNum, 'a number');
+    this.needParent = s.needParent === true;
+    this.bestTracker.restore(s.best as StateValue);
+    this.rng.restore(s.rng as StateValue);
+  }
+}
+
+export function createOnePlusOneES(options: OptimizerOptions): OnePlusOneES {
+  return new OnePlusOneES(options);
+}
