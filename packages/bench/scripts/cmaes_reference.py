@@ -76,6 +76,21 @@ def quality(args):
                               "median": med, "seconds": round(time.time() - t0, 2)}), flush=True)
 
 
+def blas_in_use():
+    """Which BLAS numpy loaded (read from the process's memory map after a matrix product)."""
+    a = np.ones((64, 64))
+    a.dot(a)
+    try:
+        with open("/proc/self/maps") as fh:
+            maps = fh.read()
+    except OSError:
+        return "unknown"
+    for name in ("openblas-pthread", "openblas-openmp", "openblas-serial", "openblas", "blis", "mkl", "atlas"):
+        if name in maps:
+            return name
+    return "reference" if "libblas" in maps else "unknown"
+
+
 def speed(args):
     n = args.dim
     opt = CMA(mean=np.ones(n), sigma=0.5, population_size=args.popsize, seed=args.seed)
@@ -93,7 +108,7 @@ def speed(args):
         final = min(fs)
     print(json.dumps({"impl": "python3-cmaes", "dim": n, "popsize": args.popsize,
                       "generations": args.generations, "ms_per_gen": work * 1000 / args.generations,
-                      "final_f": final, "numpy": np.__version__}), flush=True)
+                      "final_f": final, "numpy": np.__version__, "blas": blas_in_use()}), flush=True)
 
 
 def main():
