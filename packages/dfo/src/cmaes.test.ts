@@ -248,6 +248,30 @@ describe('CMA-ES parameters and mechanics', () => {
     expect(ne.stop()).toContain('noeffectcoord');
   });
 
+  test('tell with a subset (≥ μ) or with more than λ points keeps converging', () => {
+    const n = 10;
+    const es = new CMAES({ dim: n, rng: createRng(8), x0: new Float64Array(n).fill(2), sigma0: 1 });
+    for (let g = 0; g < 150; g++) {
+      const xs = es.ask(g % 2 === 0 ? 7 : 16); // λ = 10, μ = 5
+      es.tell(xs, xs.map(sphere));
+    }
+    expect(es.best?.f).toBeLessThan(1e-8);
+    expect(es.evaluations).toBe(75 * 7 + 75 * 16);
+  });
+
+  test('conditioncov stops a run whose covariance condition exceeds 1e14', () => {
+    const n = 5;
+    const steep = (x: Float64Array): number => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += 10 ** ((20 * i) / (n - 1)) * (x[i] as number) ** 2;
+      return s;
+    };
+    const es = new CMAES({ dim: n, rng: createRng(1), x0: new Float64Array(n).fill(1e-3), sigma0: 1e-3 });
+    const r = minimize(es, steep, { maxEvaluations: 200_000 });
+    expect(r.reasons).toContain('conditioncov');
+    expect(es.info().conditionNumber).toBeGreaterThan(1e14);
+  });
+
   test('option errors name the field', () => {
     expect(() => new CMAES({ dim: 3, rng: createRng(1), popSize: 1 })).toThrow(/cma-es: options\.popSize must be an integer ≥ 2, got 1/);
     expect(() => new CMAES({ dim: 3, rng: createRng(1), options: { tolfunn: 1 } })).toThrow(/unknown option options\.options\.tolfunn/);
