@@ -223,7 +223,7 @@ describe('CMA-ES parameters and mechanics', () => {
     expect(es.mean().every((v) => v <= upper && v > 0.999)).toBe(true);
   });
 
-  test('termination: tolfun/tolx on a converged sphere, ftarget, maxfevals, maxiter, noeffectcoord', () => {
+  test('termination: tolfun/tolx, ftarget, maxfevals, maxiter, noeffectcoord/axis, tolstagnation', () => {
     const n = 5;
     const conv = new CMAES({ dim: n, rng: createRng(1), x0: new Float64Array(n).fill(1) });
     const r = minimize(conv, sphere, { maxEvaluations: 1e5 });
@@ -244,8 +244,17 @@ describe('CMA-ES parameters and mechanics', () => {
     expect(mi.generation).toBe(7);
 
     const ne = new CMAES({ dim: n, rng: createRng(1), x0: new Float64Array(n).fill(1), sigma0: 1e-3 });
+    const xs = ne.ask();
+    ne.tell(xs, xs.map(sphere));
     ne.setMean(new Float64Array(n).fill(1e18));
-    expect(ne.stop()).toContain('noeffectcoord');
+    expect(ne.stop()).toEqual(expect.arrayContaining(['noeffectcoord', 'noeffectaxis']));
+
+    // pure noise: medians of the recorded best/median values stop improving → tolstagnation
+    const noise = createRng('noise1');
+    const st = new CMAES({ dim: 3, rng: createRng(1), x0: new Float64Array(3), sigma0: 1 });
+    const rs = minimize(st, (x) => noise.uniform() + 1e-3 * sphere(x), { maxEvaluations: 1e5 });
+    expect(rs.reasons).toEqual(['tolstagnation']);
+    expect(st.generation).toBeGreaterThan(Math.floor(100 + (100 * 3 ** 1.5) / 7));
   });
 
   test('tell with a subset (≥ μ) or with more than λ points keeps converging', () => {
