@@ -4,3 +4,4 @@ export { createLmaasTeacher } from './client.js';
 export type { LmaasTeacherOptions } from './client.js';
 export { encodeFloat32, decodeFloat32, promptToWire, promptFromWire } from './wire.js';
 export type { WirePrompt } from './wire.js';
+export { registerLmaas } from './module.js';

@@ -238,3 +238,8 @@ export async function createLocalTeacher(options: LocalTeacherOptions): Promise<
   };
   return teacher;
 }
+
+/** The white-box objective for the white-box prompt-tuning ceiling: loss and ∇ w.r.t. the prompt values. */
+export function whiteBoxGradient(teacher: LocalTeacher, request: ScoreRequest, loss: DistillationLoss): Promise<WhiteBoxResult> {
+  return teacher.whiteBox(request, loss);
+}
