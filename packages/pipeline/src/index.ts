@@ -8,3 +8,4 @@ export * from './run.js';
 export * from './methods.js';
 export * from './synthetic.js';
 export * from './module.js';
+export * from './discrete.js';
