@@ -172,3 +172,38 @@ test('checkpoint save/load round-trips logits exactly (float32 and float16)', ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('MLM loss gradients w.r.t. the weights match finite differences', async () => {
+  const { mlmLoss, makeMlmBatch } = await import('./pretrain.js');
+  const rng = createRng('weight-grad');
+  const w = initWeights(cfg, () => rng.gaussian() * 3);
+  const vars = Object.fromEntries(Object.entries(w).map(([k, t]) => [k, tf.variable(t)]));
+  const m = new MaskedLM(cfg, vars);
+  const stream = Int32Array.from({ length: 200 }, (_, i) => 5 + ((i * 7) % 35));
+  const b = makeMlmBatch(stream, 40, 3, 12, 'grad-test');
+  expect(b.rows.length).toBeGreaterThan(0);
+  const lossAt = () => tf.tidy(() => mlmLoss(m, b).loss.dataSync()[0]!);
+  const names = ['tok_emb', 'pos_emb', 'l0.ln1.g', 'l0.wq', 'l0.bk', 'l1.w1', 'l1.b2', 'lnf.b', 'mlm_bias'];
+  const { grads } = tf.variableGrads(() => mlmLoss(m, b).loss, names.map((n) => vars[n]!));
+  for (const n of names) {
+    const v = vars[n]!;
+    const g = grads[v.name]!.dataSync();
+    const flat = Float32Array.from(v.dataSync());
+    // the entry with the largest gradient and one fixed entry
+    let arg = 0;
+    for (let i = 0; i < g.length; i++) if (Math.abs(g[i]!) > Math.abs(g[arg]!)) arg = i;
+    for (const i of [arg, Math.floor(g.length / 3)]) {
+      const eps = 1e-2;
+      const at = (x: number) => {
+        const c = flat.slice();
+        c[i] = x;
+        v.assign(tf.tensor(c, v.shape));
+        return lossAt();
+      };
+      const fd = (at(flat[i]! + eps) - at(flat[i]! - eps)) / (2 * eps);
+      at(flat[i]!);
+      expect(Math.abs(fd - g[i]!)).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)) + 2e-3);
+    }
+  }
+  tf.dispose([...Object.values(vars), ...Object.values(grads)]);
+});
