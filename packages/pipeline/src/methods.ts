@@ -6,6 +6,7 @@
 import type {
   ContinuousShallowPrompt,
   DistillationLoss,
+  ScoreRequest,
   Example,
   Optimizer,
   PromptSpace,
@@ -14,7 +15,6 @@ import type {
   Teacher,
   TeacherMiddleware,
   Template,
-  Verbalizer,
 } from '@gdfo/spec';
 import { BudgetMeter, createRng, GdfoError, type RunEventBus, type Clock, type ComponentRegistry } from '@gdfo/core';
 import { metricFromLogits } from '@gdfo/tasks';
@@ -39,16 +39,12 @@ export function gdfoChain(): Stage[] {
   return [ask(), harmonizeAsk(), evaluate(), agreement(), tell(), distill(), harmonizeTell(), report(), evaluateDev(), checkpoint()];
 }
 
-/** Gradient access to a local teacher, for the white-box ceiling (not a black box: weights are local). */
+/**
+ * Gradient access to a local teacher, for the white-box ceiling (not a black box: its weights are local).
+ * `@gdfo/adapter-local`'s teacher has this method.
+ */
 export interface WhiteBoxModel {
-  readonly length: number;
-  readonly width: number;
-  lossAndGradient(
-    prompt: ContinuousShallowPrompt,
-    examples: readonly Example[],
-    template: Template,
-    verbalizer: Verbalizer,
-  ): Promise<{ loss: number; grad: Float32Array }>;
+  whiteBox(request: ScoreRequest, loss: DistillationLoss): Promise<{ loss: number; grad: Float32Array }>;
 }
 
 export interface MethodOptions {
@@ -173,6 +169,9 @@ function baseSetup(o: MethodOptions, space: PromptSpace, strategy: Optimizer): R
 
 /** Runs one method on one task and returns its result. */
 export async function runMethod(o: MethodOptions): Promise<MethodResult> {
+  if (!o.space && ['bbt', 'bbtv2', 'gdfo', 'gdfo-deep', 'whitebox'].includes(o.method)) {
+    await ensureTeacherScale(o.teacher, o.task, o.method === 'bbtv2' || o.method === 'gdfo-deep');
+  }
   switch (o.method) {
     case 'manual':
       return runFixedPrompt(o, o.task.template);
@@ -318,7 +317,11 @@ async function runKdOnly(o: MethodOptions): Promise<MethodResult> {
 async function runWhiteBox(o: MethodOptions): Promise<MethodResult> {
   const wb = o.whitebox;
   if (!wb) throw new GdfoError('NO_WHITEBOX', 'method whitebox: needs a local teacher with gradient access (a white-box model)');
-  const size = wb.length * wb.width;
+  const width = o.teacher.info.width;
+  if (!width) throw new GdfoError('BAD_TEACHER', `teacher ${o.teacher.info.id}: white-box tuning needs info.width`);
+  const length = o.promptLength ?? 50;
+  const size = length * width;
+  const ce = loss(o.registry, o.fitness ?? 'ce');
   const p = new Float32Array(size);
   const m = new Float64Array(size);
   const v = new Float64Array(size);
@@ -329,13 +332,20 @@ async function runWhiteBox(o: MethodOptions): Promise<MethodResult> {
   let bestDev = -Infinity;
   let best = Float32Array.from(p);
   const classes = o.task.verbalizer.words.length;
-  const prompt = (values: Float32Array): ContinuousShallowPrompt => ({ kind: 'continuous-shallow', mode: 'add', length: wb.length, width: wb.width, values });
+  const prompt = (values: Float32Array): ContinuousShallowPrompt => ({ kind: 'continuous-shallow', mode: 'add', length, width, values });
+  const request = (examples: readonly Example[], values: Float32Array, purpose: ScoreRequest['purpose']): ScoreRequest => ({
+    examples,
+    template: o.task.template,
+    verbalizer: o.task.verbalizer,
+    prompt: prompt(values),
+    purpose,
+  });
   const metricOn = async (examples: readonly Example[], values: Float32Array, purpose: 'dev' | 'test') => {
-    const r = await o.teacher.score({ examples, template: o.task.template, verbalizer: o.task.verbalizer, prompt: prompt(values), purpose });
+    const r = await o.teacher.score(request(examples, values, purpose));
     return metricFromLogits(o.task.metric, r.logits, labelsOf(examples), classes);
   };
   for (let s = 1; s <= steps; s++) {
-    const { grad } = await wb.lossAndGradient(prompt(p), o.task.train, o.task.template, o.task.verbalizer);
+    const { grad } = await wb.whiteBox(request(o.task.train, p, 'train'), ce);
     for (let i = 0; i < size; i++) {
       const g = grad[i]!;
       m[i] = 0.9 * m[i]! + 0.1 * g;
@@ -353,4 +363,17 @@ async function runWhiteBox(o: MethodOptions): Promise<MethodResult> {
   }
   const test = o.task.test?.length ? await metricOn(o.task.test, best, 'test') : null;
   return emptyResult(o, { dev: bestDev, test, devHistory, generations: steps, stopReason: `${steps} gradient steps (white box)` });
+}
+
+/**
+ * Makes sure the teacher reports the scales BBT's projection needs: a teacher that measures them on its first
+ * forward pass (BBTv2's hidden-state std) gets one uncharged 'dev' pass over the training inputs at the manual
+ * prompt. Returns whether a probe call was made.
+ */
+export async function ensureTeacherScale(teacher: Teacher, task: Task, deep: boolean): Promise<boolean> {
+  const s = teacher.info.scale;
+  if (s && (!deep || (s.hidden && teacher.info.layers && s.hidden.length >= teacher.info.layers))) return false;
+  if (!teacher.info.accepts.some((k) => k.startsWith('continuous'))) return false;
+  await teacher.score({ examples: task.train, template: task.template, verbalizer: task.verbalizer, prompt: { kind: 'none' }, purpose: 'dev' });
+  return true;
 }
