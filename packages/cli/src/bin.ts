@@ -2,11 +2,8 @@
 /** The `gdfo` command. */
 import { Command, InvalidArgumentError } from 'commander';
 import { METHODS, type MethodName } from '@gdfo/pipeline';
-import { createContainer } from '@gdfo/core';
-import { registerDfo } from '@gdfo/dfo';
-import { registerLosses } from '@gdfo/distill';
-import { registerPipeline } from '@gdfo/pipeline';
-import { formatResults, runCommand } from './run.js';
+import { resolve } from 'node:path';
+import { createRegistry, formatResults, runExperiment } from './experiment.js';
 
 function positiveInt(name: string) {
   return (v: string) => {
@@ -20,34 +17,58 @@ const program = new Command('gdfo').description('Black-box prompt tuning: BBT, B
 
 program
   .command('run', { isDefault: true })
-  .description('run methods on the built-in task and write a run directory')
+  .description('run methods on a task and write a run directory')
+  .option('--task <name>', 'task: spam (embedded), sst2, yelp, agnews, dbpedia, mrpc, rte, snli (../shared/data), or synthetic', 'spam')
+  .option('--data-dir <dir>', 'benchmark data directory (default ../shared/data beside the repository)')
   .option('--methods <list>', 'comma-separated methods', 'manual,bbt,gdfo')
-  .option('--budget <calls>', 'teacher calls per method', positiveInt('--budget'), 400)
+  .option('--budget <calls>', 'teacher calls per method', positiveInt('--budget'), 300)
   .option('--seed <n>', 'random seed', positiveInt('--seed'), 42)
-  .option('--harmonizer <name>', 'GDFO harmonizer', 'gradient-sample')
+  .option('--dim <d>', 'intrinsic dimension of z', positiveInt('--dim'), 500)
+  .option('--pop-size <n>', 'CMA-ES population λ', positiveInt('--pop-size'), 20)
+  .option('--prompt-length <n>', 'continuous prompt length L', positiveInt('--prompt-length'), 50)
+  .option('--harmonizer <name>', 'GDFO harmonizer: gradient-sample, mean-shift, surrogate-screen, none', 'gradient-sample')
+  .option('--strategy <name>', 'derivative-free strategy', 'cma-es')
+  .option('--distill-steps <k>', 'distillation steps per generation', positiveInt('--distill-steps'), 32)
   .option('--out <dir>', 'where run directories go', 'runs')
   .option('--json', 'print events as JSON lines')
   .option('--quiet', 'print only the result')
-  .addHelpText('after', '\nExamples:\n  gdfo run\n  gdfo run --methods bbt,gdfo --budget 1000 --seed 7 --json')
-  .action(async (opts: { methods: string; budget: number; seed: number; harmonizer: string; out: string; json?: boolean; quiet?: boolean }) => {
-    const methods = opts.methods.split(',').map((m) => m.trim());
+  .addHelpText('after', '\nExamples:\n  gdfo run\n  gdfo run --task sst2 --methods bbt,gdfo --budget 2000 --seed 7\n  gdfo run --task synthetic --json')
+  .action(async (opts: Record<string, string | number | boolean | undefined>) => {
+    const methods = String(opts['methods']).split(',').map((m) => m.trim());
     for (const m of methods) {
       if (!(METHODS as readonly string[]).includes(m)) throw new InvalidArgumentError(`--methods: unknown method "${m}"; known: ${METHODS.join(', ')}`);
     }
-    const progress = opts.json ? 'json' : opts.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines';
-    const summary = await runCommand({ methods: methods as MethodName[], budget: opts.budget, seed: opts.seed, out: opts.out, harmonizer: opts.harmonizer, progress });
-    if (opts.json) process.stdout.write(JSON.stringify({ runDir: summary.runDir, results: summary.results.map((r) => ({ method: r.method, calls: r.calls, dev: r.dev, test: r.test })) }) + '\n');
-    else process.stdout.write(formatResults(summary) + '\n');
+    const json = Boolean(opts['json']);
+    const progress = json ? 'json' : opts['quiet'] ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines';
+    const runDir = resolve(String(opts['out']), `${String(opts['task'])}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const ctrl = new AbortController();
+    process.once('SIGINT', () => ctrl.abort());
+    const result = await runExperiment({
+      task: String(opts['task']),
+      ...(opts['dataDir'] ? { dataDir: String(opts['dataDir']) } : {}),
+      methods: methods as MethodName[],
+      budget: Number(opts['budget']),
+      seed: Number(opts['seed']),
+      dim: Number(opts['dim']),
+      popSize: Number(opts['popSize']),
+      promptLength: Number(opts['promptLength']),
+      harmonizer: String(opts['harmonizer']),
+      strategy: String(opts['strategy']),
+      pipeline: { distill: { steps: Number(opts['distillSteps']), batchSize: 32 } },
+      ...(process.env['GDFO_BACKEND'] ? { backend: process.env['GDFO_BACKEND'] } : {}),
+      runDir,
+      progress,
+      signal: ctrl.signal,
+    });
+    if (json) process.stdout.write(JSON.stringify({ runDir: result.runDir, backend: result.backend, results: result.results.map((r) => ({ method: r.method, calls: r.calls, dev: r.dev, test: r.test })) }) + '\n');
+    else process.stdout.write(formatResults(result) + '\n');
   });
 
 program
   .command('list')
   .description('list registered strategies, losses and harmonizers')
   .action(() => {
-    const { registry } = createContainer();
-    registerDfo(registry);
-    registerLosses(registry);
-    registerPipeline(registry);
+    const registry = createRegistry(0);
     for (const r of registry.list()) process.stdout.write(`${r.kind.padEnd(11)} ${r.name.padEnd(20)} ${r.description}\n`);
     process.stdout.write(`method      ${METHODS.join(', ')}\n`);
   });

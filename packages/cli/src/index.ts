@@ -1,2 +1,2 @@
-export * from './run.js';
+export * from './experiment.js';
 export * from './progress.js';

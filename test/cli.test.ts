@@ -1,0 +1,36 @@
+/** The gdfo command as a user runs it: a child process over the built CLI. */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
+
+describe('gdfo run (synthetic task)', () => {
+  it('--json prints valid JSON lines and writes config, events, checkpoints and result', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gdfo-cli-'));
+    const { stdout, stderr } = await run(process.execPath, [bin, 'run', '--task', 'synthetic', '--methods', 'bbt,gdfo', '--budget', '100', '--json', '--out', out]);
+    const events = stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string });
+    expect(events.filter((e) => e.type === 'generation')).toHaveLength(10); // λ = 20: 5 generations per method
+    expect(events.filter((e) => e.type === 'run-end')).toHaveLength(2);
+    const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { runDir: string; results: { method: string; calls: number; test: number }[] };
+    expect(summary.results.map((r) => [r.method, r.calls])).toEqual([['bbt', 100], ['gdfo', 100]]);
+    const [dir] = readdirSync(out);
+    for (const f of ['config.json', 'events.jsonl', 'result.json', 'checkpoints/gdfo/latest.ckpt']) expect(existsSync(join(out, dir!, f))).toBe(true);
+    const lines = readFileSync(join(out, dir!, 'events.jsonl'), 'utf8').trim().split('\n');
+    for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+  }, 60_000);
+
+  it('refuses an unknown method and a bad budget in one line', async () => {
+    await expect(run(process.execPath, [bin, 'run', '--task', 'synthetic', '--methods', 'bbt,magic'])).rejects.toMatchObject({
+      stderr: expect.stringContaining('--methods: unknown method "magic"; known: manual, icl, bbt, bbtv2, gdfo, gdfo-deep, kd, whitebox'),
+    });
+    await expect(run(process.execPath, [bin, 'run', '--budget', '-5'])).rejects.toMatchObject({
+      stderr: expect.stringContaining('--budget: expected a positive integer, got "-5"'),
+    });
+  });
+});
