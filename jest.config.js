@@ -1,5 +1,6 @@
 // One jest config for the whole monorepo: ESM, ts-jest transpiling from source (type checking is `tsc -b`).
-// Project "unit" is `npm test` (must pass on a clone without ../shared); "shared" needs ../shared/data.
+// Project "unit" is `npm test` (must pass on a clone without ../shared); "shared" needs ../shared/data;
+// "redis" needs a redis-server binary.
 import { readdirSync, existsSync, readFileSync } from 'node:fs';
 
 /** Maps each workspace package name to its TypeScript entry point, so tests run against source. */
@@ -38,12 +39,19 @@ export default {
         '<rootDir>/plugins/*/src/**/*.test.ts',
         '<rootDir>/test/**/*.test.ts',
       ],
-      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.shared\\.test\\.ts$'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.shared\\.test\\.ts$', '\\.redis\\.test\\.ts$'],
     },
     {
       ...common,
       displayName: 'shared',
       testMatch: ['<rootDir>/**/*.shared.test.ts'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '/plugins/template/'],
+    },
+    {
+      // `npm run test:redis`: tests that start a local redis-server (apt-get install redis-server).
+      ...common,
+      displayName: 'redis',
+      testMatch: ['<rootDir>/**/*.redis.test.ts'],
       testPathIgnorePatterns: [...common.testPathIgnorePatterns, '/plugins/template/'],
     },
   ],
