@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { METHODS, type MethodName } from '@gdfo/pipeline';
 import { resolve } from 'node:path';
-import { createRegistry, formatResults, runExperiment } from './experiment.js';
+import { createRegistry, formatResults, readRunOptions, runExperiment, type ExperimentResult } from './experiment.js';
 
 function positiveInt(name: string) {
   return (v: string) => {
@@ -60,9 +60,30 @@ program
       progress,
       signal: ctrl.signal,
     });
-    if (json) process.stdout.write(JSON.stringify({ runDir: result.runDir, backend: result.backend, results: result.results.map((r) => ({ method: r.method, calls: r.calls, dev: r.dev, test: r.test })) }) + '\n');
-    else process.stdout.write(formatResults(result) + '\n');
+    printResult(result, json);
   });
+
+program
+  .command('resume <run-dir>')
+  .description('continue an interrupted run from its checkpoints (same results as an uninterrupted run)')
+  .option('--json', 'print events as JSON lines')
+  .option('--quiet', 'print only the result')
+  .addHelpText('after', '\nExample:\n  gdfo resume runs/spam-2026-11-27T08-00-00-000Z')
+  .action(async (dir: string, opts: { json?: boolean; quiet?: boolean }) => {
+    const runDir = resolve(dir);
+    const options = readRunOptions(runDir);
+    const progress = opts.json ? 'json' : opts.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines';
+    const ctrl = new AbortController();
+    process.once('SIGINT', () => ctrl.abort());
+    printResult(await runExperiment({ ...options, runDir, progress, resume: true, signal: ctrl.signal }), Boolean(opts.json));
+  });
+
+function printResult(result: ExperimentResult, json: boolean): void {
+  if (json) {
+    const results = result.results.map((r) => ({ method: r.method, calls: r.calls, dev: r.dev, test: r.test }));
+    process.stdout.write(JSON.stringify({ runDir: result.runDir, backend: result.backend, results }) + '\n');
+  } else process.stdout.write(formatResults(result) + '\n');
+}
 
 program
   .command('list')

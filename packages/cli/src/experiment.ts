@@ -3,10 +3,10 @@
  * through the registry; writes a run directory (config.json, events.jsonl, checkpoints/<method>/,
  * result.json). Shared by `gdfo run` and the benchmark scripts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Student, Task, Teacher } from '@gdfo/spec';
-import { createContainer, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
+import { createContainer, GdfoError, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
 import { getTask, registerTasks } from '@gdfo/tasks';
@@ -131,6 +131,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     strategy: o.strategy ?? 'cma-es',
     backend: bench.backend,
     teacher: bench.teacher.info.id,
+    /** Everything `gdfo resume` needs to rebuild this experiment. */
+    options: resumableOptions(o),
   };
   writeFileSync(join(o.runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const results: MethodResult[] = [];
@@ -175,6 +177,31 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     await bench.close();
   }
   return { runDir: o.runDir, backend: bench.backend, results };
+}
+
+/** The options that define an experiment (what `gdfo resume` reads back from config.json). */
+export type ResumableOptions = Omit<ExperimentOptions, 'runDir' | 'progress' | 'resume' | 'signal'>;
+
+function resumableOptions(o: ExperimentOptions): ResumableOptions {
+  const { runDir: _r, progress: _p, resume: _s, signal: _g, ...rest } = o;
+  return JSON.parse(JSON.stringify(rest)) as ResumableOptions;
+}
+
+/** Reads a run directory's config.json back into experiment options (one-line errors on a bad file). */
+export function readRunOptions(runDir: string): ResumableOptions {
+  const path = join(runDir, 'config.json');
+  if (!existsSync(path)) throw new GdfoError('NO_RUN', `${path}: not found (is ${runDir} a gdfo run directory?)`);
+  let parsed: { options?: ResumableOptions };
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as { options?: ResumableOptions };
+  } catch (err) {
+    throw new GdfoError('BAD_RUN', `${path}: invalid JSON (${(err as Error).message})`);
+  }
+  const opts = parsed.options;
+  if (!opts || typeof opts.task !== 'string' || !Array.isArray(opts.methods) || typeof opts.budget !== 'number') {
+    throw new GdfoError('BAD_RUN', `${path}: "options" must hold task, methods and budget (written by gdfo run)`);
+  }
+  return opts;
 }
 
 export function formatResults(r: ExperimentResult): string {
