@@ -16,7 +16,7 @@ import type {
   TeacherMiddleware,
   Template,
 } from '@gdfo/spec';
-import { BudgetMeter, createRng, GdfoError, type RunEventBus, type Clock, type ComponentRegistry } from '@gdfo/core';
+import { BudgetMeter, createRng, GdfoError, type RunEventBus, type Clock, type ComponentRegistry, type FileOps } from '@gdfo/core';
 import { metricFromLogits } from '@gdfo/tasks';
 import type { MethodResult, PipelineConfig, Harmonizer } from './context.js';
 import { labelsOf } from './context.js';
@@ -80,6 +80,7 @@ export interface MethodOptions {
   whitebox?: WhiteBoxModel;
   middleware?: TeacherMiddleware[];
   checkpointDir?: string;
+  checkpointFileOps?: FileOps;
   resume?: boolean;
   events?: RunEventBus;
   clock?: Clock;
@@ -162,6 +163,7 @@ function baseSetup(o: MethodOptions, space: PromptSpace, strategy: Optimizer): R
     ...(o.events ? { events: o.events } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
     ...(o.checkpointDir ? { checkpointDir: o.checkpointDir } : {}),
+    ...(o.checkpointFileOps ? { checkpointFileOps: o.checkpointFileOps } : {}),
     ...(o.resume ? { resume: o.resume } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   };

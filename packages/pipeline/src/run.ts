@@ -14,6 +14,7 @@ import {
   systemClock,
   withBudget,
   type Clock,
+  type FileOps,
 } from '@gdfo/core';
 import { metricFromLogits } from '@gdfo/tasks';
 import { ReplayBuffer } from './buffer.js';
@@ -53,6 +54,8 @@ export interface RunSetup {
   checkpointDir?: string;
   /** Resume from `checkpointDir`'s latest checkpoint when it exists. */
   resume?: boolean;
+  /** File operations of the checkpoint store (tests inject failures: a full disk, a crash). */
+  checkpointFileOps?: FileOps;
   signal?: AbortSignal;
 }
 
@@ -79,7 +82,7 @@ export function createContext(setup: RunSetup): RunContext {
     rng: createRng(`${setup.seed}/pipeline`),
     events: setup.events ?? new RunEventBus(),
     clock: setup.clock ?? systemClock,
-    ...(setup.checkpointDir ? { store: new CheckpointStore(setup.checkpointDir) } : {}),
+    ...(setup.checkpointDir ? { store: new CheckpointStore(setup.checkpointDir, setup.checkpointFileOps) } : {}),
     config,
     tracking: newTracking(),
     trainLabels: labelsOf(setup.task.train),
