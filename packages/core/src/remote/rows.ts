@@ -1,12 +1,20 @@
 /**
  * One teacher call over a text API is many HTTP requests (one per example, or per batch of examples). This
- * runs them through a `RequestLimiter`, keeps the rows that succeeded when others fail, and — when the retry
- * middleware calls `score` again with the same request object — sends only the rows still missing. The usage
- * of every successful HTTP request is added once, so a call's usage is what the provider billed for it, and
- * no example is paid twice within a call.
+ * runs them through a `RequestLimiter` and keeps every row that succeeded — with the usage its HTTP request
+ * billed — in a `PartialResults` store until the whole call succeeds. A retry of the call (or, with a store
+ * on disk, the same call after a crash and resume) sends only the rows still missing, so no example is paid
+ * twice; when the call succeeds its usage is the sum over its rows and the rows leave the store (the
+ * call-level cache holds the result from then on).
+ *
+ * A row's key is the teacher id and everything its score depends on: prompt, template, verbalizer and the
+ * example (not the other examples of the call, nor its purpose).
  */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ScoreRequest, ScoreResult, Usage } from '@gdfo/spec';
-import { TeacherError } from '../errors.js';
+import { writeFileAtomic } from '../checkpoint.js';
+import { GdfoError, TeacherError } from '../errors.js';
+import { canonicalJson, sha256 } from '../hash.js';
 import type { RequestLimiter } from './limiter.js';
 
 export interface RowUsage {
@@ -26,35 +34,70 @@ export interface RowJob {
   run(signal?: AbortSignal): Promise<RowJobResult>;
 }
 
-interface PartialRows {
-  rows: Map<number, Float64Array>;
+export interface RowEntry {
+  scores: Float64Array;
+  /** What the HTTP request that fetched this row billed (all of it on the first row of a batch). */
   promptTokens: number;
   completionTokens: number;
   requests: number;
 }
 
-/** Rows already scored for a request object whose call failed (kept for its retry). */
+/** Rows fetched by calls that have not succeeded yet; in memory, or also on disk under `dir`. */
 export class PartialResults {
-  private readonly map = new WeakMap<ScoreRequest, PartialRows>();
-  get(request: ScoreRequest): PartialRows {
-    let p = this.map.get(request);
-    if (!p) this.map.set(request, (p = { rows: new Map(), promptTokens: 0, completionTokens: 0, requests: 0 }));
-    return p;
+  private readonly memory = new Map<string, RowEntry>();
+  constructor(readonly dir?: string) {
+    if (dir) mkdirSync(dir, { recursive: true });
   }
-  drop(request: ScoreRequest): void {
-    this.map.delete(request);
+
+  static key(teacherId: string, request: ScoreRequest, row: number): string {
+    const { prompt, template, verbalizer } = request;
+    return sha256(canonicalJson({ teacher: teacherId, prompt, template, verbalizer, example: request.examples[row] }));
+  }
+
+  private path(key: string): string {
+    return join(this.dir!, key.slice(0, 2), `${key}.json`);
+  }
+
+  get(key: string): RowEntry | undefined {
+    const m = this.memory.get(key);
+    if (m || !this.dir) return m;
+    const p = this.path(key);
+    if (!existsSync(p)) return undefined;
+    try {
+      const raw = JSON.parse(readFileSync(p, 'utf8')) as Omit<RowEntry, 'scores'> & { scores: number[] };
+      return { ...raw, scores: Float64Array.from(raw.scores) };
+    } catch (err) {
+      throw new GdfoError('BAD_CACHE', `partial result ${p} is corrupted: ${(err as Error).message}`);
+    }
+  }
+
+  set(key: string, entry: RowEntry): void {
+    this.memory.set(key, entry);
+    if (this.dir) writeFileAtomic(this.path(key), JSON.stringify({ ...entry, scores: Array.from(entry.scores) }));
+  }
+
+  delete(key: string): void {
+    this.memory.delete(key);
+    if (this.dir) rmSync(this.path(key), { force: true });
+  }
+
+  /** Rows held in memory (this process). */
+  get size(): number {
+    return this.memory.size;
   }
 }
 
 export interface ScoreByRowsOptions {
+  /** The teacher's id (part of every row key). */
+  teacherId: string;
   request: ScoreRequest;
   classes: number;
   partial: PartialResults;
   limiter: RequestLimiter;
   /** The jobs that score the `pending` rows (indices into request.examples). */
   jobs(pending: number[]): RowJob[];
-  /** Money for the tokens (0 when there is no price table). */
-  cost(usage: RowUsage): number;
+  /** Money for the tokens and HTTP requests of the call (0 when there is no price table). */
+  cost(usage: RowUsage & { requests: number }): number;
   signal?: AbortSignal;
 }
 
@@ -69,10 +112,18 @@ export function pickError(errors: unknown[]): unknown {
 
 export async function scoreByRows(o: ScoreByRowsOptions): Promise<ScoreResult> {
   const { request, classes } = o;
-  const part = o.partial.get(request);
   const n = request.examples.length;
+  const keys = Array.from({ length: n }, (_v, i) => PartialResults.key(o.teacherId, request, i));
+  const rows = new Map<number, RowEntry>();
   const pending: number[] = [];
-  for (let i = 0; i < n; i++) if (!part.rows.has(i)) pending.push(i);
+  const firstOf = new Map<string, number>(); // the same example twice in one call is fetched and paid once
+  for (let i = 0; i < n; i++) {
+    if (firstOf.has(keys[i]!)) continue;
+    firstOf.set(keys[i]!, i);
+    const hit = o.partial.get(keys[i]!);
+    if (hit && hit.scores.length === classes) rows.set(i, hit);
+    else pending.push(i);
+  }
   const errors: unknown[] = [];
   await Promise.all(
     o.jobs(pending).map((job) =>
@@ -82,11 +133,18 @@ export async function scoreByRows(o: ScoreByRowsOptions): Promise<ScoreResult> {
           job.rows.forEach((r, k) => {
             const s = res.scores[k];
             if (!s || s.length !== classes) throw new TeacherError(`row ${r}: expected ${classes} class scores`, { retryable: false, code: 'BAD_RESPONSE' });
-            part.rows.set(r, s);
           });
-          part.promptTokens += res.usage?.promptTokens ?? 0;
-          part.completionTokens += res.usage?.completionTokens ?? 0;
-          part.requests++;
+          job.rows.forEach((r, k) => {
+            const first = k === 0;
+            const entry: RowEntry = {
+              scores: res.scores[k]!,
+              promptTokens: first ? (res.usage?.promptTokens ?? 0) : 0,
+              completionTokens: first ? (res.usage?.completionTokens ?? 0) : 0,
+              requests: first ? 1 : 0,
+            };
+            rows.set(r, entry);
+            o.partial.set(keys[r]!, entry);
+          });
         })
         .catch((err: unknown) => {
           errors.push(err);
@@ -95,13 +153,15 @@ export async function scoreByRows(o: ScoreByRowsOptions): Promise<ScoreResult> {
   );
   if (errors.length) throw pickError(errors);
   const logits = new Float32Array(n * classes);
-  for (let i = 0; i < n; i++) logits.set(part.rows.get(i)!, i * classes);
-  const usage: Partial<Usage> = {
-    calls: 1,
-    promptTokens: part.promptTokens,
-    completionTokens: part.completionTokens,
-    costUsd: o.cost({ promptTokens: part.promptTokens, completionTokens: part.completionTokens }),
-  };
-  o.partial.drop(request);
+  const total = { promptTokens: 0, completionTokens: 0, requests: 0 };
+  for (let i = 0; i < n; i++) logits.set(rows.get(firstOf.get(keys[i]!)!)!.scores, i * classes);
+  for (const [k, i] of firstOf) {
+    const e = rows.get(i)!;
+    total.promptTokens += e.promptTokens;
+    total.completionTokens += e.completionTokens;
+    total.requests += e.requests;
+    o.partial.delete(k);
+  }
+  const usage: Partial<Usage> = { calls: 1, promptTokens: total.promptTokens, completionTokens: total.completionTokens, costUsd: o.cost(total) };
   return { logits, rows: n, classes, usage };
 }
