@@ -6,6 +6,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main as composeAHybrid } from './compose-a-hybrid.example.js';
+import { main as scaleOutPool } from './scale-out-pool.example.js';
+import { main as scaleOutSweep, cells as sweepCells } from './scale-out-sweep.example.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -31,4 +35,18 @@ describe('guides', () => {
     expect(result.test).toBeGreaterThan(0.75);
     expect(result.agreement.some((a) => a.spearman > 0.3)).toBe(true);
   });
+
+  it('scale-out: a pool of two worker threads gives the serial run exactly; a local sweep resumes from its results file', async () => {
+    const { serial, pooled, perReplica } = await scaleOutPool();
+    expect(pooled.bestZ).toEqual(serial.bestZ);
+    expect(pooled.test).toBe(serial.test);
+    expect(pooled.calls).toBe(200);
+    expect(perReplica.every((n) => n > 0)).toBe(true); // both threads served (the split depends on timing)
+    const results = join(mkdtempSync(join(tmpdir(), 'gdfo-guide-sweep-')), 'results.jsonl');
+    expect(await scaleOutSweep(results)).toEqual({ ran: sweepCells.length, skipped: 0, failed: [] });
+    expect(await scaleOutSweep(results)).toEqual({ ran: 0, skipped: sweepCells.length, failed: [] });
+    const lines = readFileSync(results, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { result: { calls: number; test: number } });
+    expect(lines).toHaveLength(6);
+    for (const l of lines) expect(l.result.calls).toBe(100);
+  }, 60_000);
 });

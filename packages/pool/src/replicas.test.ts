@@ -42,7 +42,10 @@ describe('local teachers in worker threads', () => {
         expect(Array.from(got[i]!.logits)).toEqual(Array.from(want.logits));
         expect(got[i]!.usage).toEqual(want.usage);
       }
-      expect(pool.stats().map((s) => s.completed)).toEqual([4, 4]);
+      // both threads served (the split depends on timing)
+      const served = pool.stats().map((s) => s.completed);
+      expect(served[0]! + served[1]!).toBe(8);
+      expect(Math.min(...served)).toBeGreaterThanOrEqual(1);
       // the calibrated hidden scales reach the pool's info
       expect(pool.info.scale?.hidden).toHaveLength(2);
     } finally {

@@ -27,8 +27,8 @@ export interface LocalTeacherSpec {
 }
 
 /**
- * Any teacher factory a module exports: `(await import(module))[exportName](options)`. `module` is a package
- * name or an absolute path / file URL (relative paths are resolved against the process's working directory).
+ * Any teacher factory a module exports: `(await import(module))[exportName](options)`. `module` is a file path
+ * (absolute, or relative to the process's working directory), a file URL or a package name.
  */
 export interface ModuleTeacherSpec {
   readonly kind: 'module';
@@ -83,7 +83,8 @@ export async function buildTeacher(spec: TeacherSpec): Promise<Teacher> {
       return createLocalTeacher({ ...(spec.options ?? {}), checkpoint: spec.checkpoint });
     }
     case 'module': {
-      const specifier = /^[./]/.test(spec.module) || /^[A-Za-z]:[\\/]/.test(spec.module) ? await toFileUrl(spec.module) : spec.module;
+      // A path that exists (relative to the working directory) is a file; anything else a package name or URL.
+      const specifier = (await exists(spec.module)) ? await toFileUrl(spec.module) : spec.module;
       const mod = (await import(specifier)) as Record<string, unknown>;
       const name = spec.export ?? 'createTeacher';
       const factory = mod[name];
@@ -93,6 +94,13 @@ export async function buildTeacher(spec: TeacherSpec): Promise<Teacher> {
       return (await (factory as (o: unknown) => Teacher | Promise<Teacher>)(spec.options)) as Teacher;
     }
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  if (path.startsWith('file:')) return false;
+  const { existsSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
+  return existsSync(resolve(path));
 }
 
 async function toFileUrl(path: string): Promise<string> {

@@ -65,7 +65,10 @@ describe('pool of worker threads', () => {
     try {
       const got = await Promise.all(Array.from({ length: 20 }, (_v, i) => pool.score(request(i))));
       for (let i = 0; i < 20; i++) expect(Array.from(got[i]!.logits)).toEqual(Array.from((await serial.score(request(i))).logits));
-      expect(pool.stats().map((s) => s.completed)).toEqual([10, 10]);
+      // both threads served (the split depends on timing)
+      const served = pool.stats().map((s) => s.completed);
+      expect(served[0]! + served[1]!).toBe(20);
+      expect(Math.min(...served)).toBeGreaterThanOrEqual(1);
     } finally {
       await pool.close();
     }
@@ -73,7 +76,8 @@ describe('pool of worker threads', () => {
 
   it('fails over when a thread dies mid-call, charges each request once, and restarts the thread', async () => {
     const events: PoolEvent[] = [];
-    const dying = () => createWorkerTeacher(spec, { faults: { exitOnCall: 3, delayMs: 15 } });
+    // replica 0's first thread exits as soon as its first call starts; the restarted thread is healthy
+    const dying = () => createWorkerTeacher(spec, { faults: { exitOnCall: 1, delayMs: 15 } });
     const pool = await createTeacherPool({
       replicas: [dying, () => createWorkerTeacher(spec, { faults: { delayMs: 15 } })],
       healthIntervalMs: 50,
@@ -95,8 +99,7 @@ describe('pool of worker threads', () => {
       expect(counts).toEqual(new Array(12).fill(1));
       expect(budget.usage().calls).toBe(12);
       expect(pool.stats()[0]!.failures).toBe(1);
-      expect(pool.stats()[0]!.completed).toBe(2);
-      expect(pool.stats()[1]!.completed).toBe(10);
+      expect(pool.stats()[0]!.completed + pool.stats()[1]!.completed).toBe(12);
       // the probe (ping) restarts the dead thread and the replica comes back
       for (let i = 0; i < 100 && !events.some((e) => e.type === 'up'); i++) await new Promise((r) => setTimeout(r, 50));
       expect(events.map((e) => `${e.type}:${e.replica}`)).toEqual(['down:0', 'resend:0', 'up:0']);

@@ -17,7 +17,7 @@ export interface WorkerTeacherOptions {
   readonly script?: string | URL;
   /** How long building the teacher in the thread may take (default 120 000 ms). */
   readonly startTimeoutMs?: number;
-  /** Fault injection for failover tests. */
+  /** Fault injection for failover tests (applied to the first thread only, not to restarted ones). */
   readonly faults?: WorkerFaults;
   /** Passed to `new Worker` (e.g. `{ maxOldGenerationSizeMb }`). */
   readonly resourceLimits?: ResourceLimits;
@@ -63,6 +63,7 @@ export async function createWorkerTeacher(spec: TeacherSpec, options: WorkerTeac
   const pending = new Map<number, Pending>();
   let info: TeacherInfo | undefined;
   let starting: Promise<void> | undefined;
+  let starts = 0;
 
   const failAll = (why: string) => {
     const err = new TeacherError(`worker teacher ${info?.id ?? spec.kind}: ${why}`, { retryable: true, code: 'REPLICA_DOWN' });
@@ -73,7 +74,9 @@ export async function createWorkerTeacher(spec: TeacherSpec, options: WorkerTeac
   const start = (): Promise<void> => {
     if (starting) return starting;
     starting = new Promise<void>((resolve, reject) => {
-      const init: WorkerInit = { spec, ...(options.faults ? { faults: options.faults } : {}) };
+      // Injected faults apply to the first thread only: a restarted thread is healthy.
+      const init: WorkerInit = { spec, ...(options.faults && starts === 0 ? { faults: options.faults } : {}) };
+      starts++;
       const w = new Worker(script, { workerData: init, ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}) });
       worker = w;
       let ready = false;

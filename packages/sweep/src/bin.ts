@@ -10,7 +10,7 @@
  * `--module` names an ES module exporting the cell function (`--export`, default `cellFn`). `--cells` is a JSON
  * array or JSON lines of cell configs.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -57,7 +57,8 @@ function readCells(path: string): CellConfig[] {
 }
 
 async function loadCellFn(module: string, name: string): Promise<CellFunction> {
-  const spec = /^[./]/.test(module) ? pathToFileURL(resolve(module)).href : module;
+  // A path that exists (relative to the working directory) is a file; anything else a package name.
+  const spec = existsSync(resolve(module)) ? pathToFileURL(resolve(module)).href : module;
   const mod = (await import(spec)) as Record<string, unknown>;
   const fn = mod[name] ?? (name === 'cellFn' ? mod.default : undefined);
   if (typeof fn !== 'function') fail(`--module ${module}: no exported function "${name}"`);

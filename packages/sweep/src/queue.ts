@@ -237,16 +237,17 @@ export async function collectResults(options: CollectOptions): Promise<CollectSu
       let pending = 0;
       let missing = 0;
       const open = cells.filter((c) => !writer.has(c.id));
-      const jobs = await Promise.all(open.map((c) => queue.getJob(c.id)));
-      const states = await Promise.all(jobs.map((j) => (j ? j.getState() : Promise.resolve('missing' as const))));
+      // State first, then the job: a job read before it completed would carry no return value yet.
+      const states = await Promise.all(open.map((c) => queue.getJobState(c.id)));
+      const finished = await Promise.all(open.map((c, i) => (states[i] === 'completed' || states[i] === 'failed' ? queue.getJob(c.id) : undefined)));
       for (let i = 0; i < open.length; i++) {
         const cell = open[i]!;
-        const job = jobs[i];
         const state = states[i];
-        if (!job || state === 'missing' || state === 'unknown') missing++;
-        else if (state === 'completed') {
+        const job = finished[i];
+        if (state === 'unknown') missing++;
+        else if (state === 'completed' && job) {
           if (writer.append({ id: cell.id, config: cell.config, result: job.returnvalue as JsonValue })) written++;
-        } else if (state === 'failed') failed.push({ ...cell, error: job.failedReason });
+        } else if (state === 'failed' && job) failed.push({ ...cell, error: job.failedReason });
         else pending++;
       }
       const summary: CollectSummary = { written, done: cells.filter((c) => writer.has(c.id)).length, failed, pending, missing };
