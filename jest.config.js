@@ -1,6 +1,6 @@
 // One jest config for the whole monorepo: ESM, ts-jest transpiling from source (type checking is `tsc -b`).
 // Project "unit" is `npm test` (must pass on a clone without ../shared); "shared" needs ../shared/data;
-// "redis" needs a redis-server binary.
+// "redis" needs a redis-server binary; "browser" needs headless Chromium.
 import { readdirSync, existsSync, readFileSync } from 'node:fs';
 
 /** Maps each workspace package name to its TypeScript entry point, so tests run against source. */
@@ -39,7 +39,7 @@ export default {
         '<rootDir>/plugins/*/src/**/*.test.ts',
         '<rootDir>/test/**/*.test.ts',
       ],
-      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.shared\\.test\\.ts$', '\\.redis\\.test\\.ts$'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.shared\\.test\\.ts$', '\\.redis\\.test\\.ts$', '\\.browser\\.test\\.ts$'],
     },
     {
       ...common,
@@ -52,6 +52,13 @@ export default {
       ...common,
       displayName: 'redis',
       testMatch: ['<rootDir>/**/*.redis.test.ts'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '/plugins/template/'],
+    },
+    {
+      // `npm run test:browser`: renders a report in headless Chromium (apt-get install chromium).
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/**/*.browser.test.ts'],
       testPathIgnorePatterns: [...common.testPathIgnorePatterns, '/plugins/template/'],
     },
   ],

@@ -1,2 +1,3 @@
 export * from './experiment.js';
 export * from './progress.js';
+export * from './plugin-new.js';
