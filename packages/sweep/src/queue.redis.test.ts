@@ -47,10 +47,10 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-function startWorker(queueName: string, logPath: string): { child: ChildProcess; ready: Promise<void>; stderr: () => string } {
+function startWorker(queueName: string, logPath: string, extra: string[] = []): { child: ChildProcess; ready: Promise<void>; stderr: () => string } {
   const child = spawn(
     process.execPath,
-    [bin, 'worker', '--queue', redis.url, '--queue-name', queueName, '--module', fixture, '--lock-ms', '1500', '--stalled-ms', '500'],
+    [bin, 'worker', '--queue', redis.url, '--queue-name', queueName, '--module', fixture, '--lock-ms', '1500', '--stalled-ms', '500', ...extra],
     { env: { ...process.env, GDFO_SWEEP_TEST_LOG: logPath }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
@@ -141,6 +141,33 @@ describe('sweep on BullMQ + redis-server', () => {
       a.child.kill('SIGKILL');
       b.child.kill('SIGTERM');
       await new Promise((r) => (b.child.exitCode === null ? b.child.once('exit', r) : r(undefined)));
+    }
+  }, 60_000);
+
+  it('fails a cell that keeps killing its workers after maxStalledCount re-runs, and finishes the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gdfo-sweep-redis-'));
+    const logPath = join(dir, 'attempts.jsonl');
+    const queueName = 'poison-test';
+    const poison: CellConfig = { task: 'toy', method: 'poison', seed: 99, steps: 3, stepMs: 50, killWorkerAtStep: 1 };
+    const fine = cells.slice(0, 2).map((c) => ({ ...c, stepMs: 20 }));
+    await enqueueSweep({ connection: redis.url, queueName, cells: [poison, ...fine] });
+    const workers = [0, 1, 2].map(() => startWorker(queueName, logPath, ['--max-stalled', '1']));
+    await Promise.all(workers.map((w) => w.ready));
+    try {
+      const resultsPath = join(dir, 'results.jsonl');
+      const summary = await collectResults({ connection: redis.url, queueName, cells: [poison, ...fine], resultsPath, wait: true, pollMs: 200, timeoutMs: 40_000 });
+      expect(summary.done).toBe(2);
+      expect(summary.failed).toHaveLength(1);
+      expect(summary.failed[0]!.id).toBe(cellId(poison));
+      expect(summary.failed[0]!.error).toMatch(/stalled more than allowable limit/);
+      // started twice (the first stall put it back, the second failed it), each time killing its worker
+      const starts = readLog(logPath).filter((l) => l.id === cellId(poison) && l.event === 'start');
+      expect(starts).toHaveLength(2);
+      expect(new Set(starts.map((s) => s.pid)).size).toBe(2);
+      expect(workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null)).toHaveLength(1);
+      expect([...readResults(resultsPath).keys()].sort()).toEqual(fine.map(cellId).sort());
+    } finally {
+      for (const w of workers) w.child.kill('SIGKILL');
     }
   }, 60_000);
 

@@ -11,6 +11,8 @@ export async function cellFn(config, { id, attempt }) {
   let acc = 0;
   for (let step = 0; step < config.steps; step++) {
     note('step', { step });
+    // A cell that takes its worker down with it (SIGKILL, as an out-of-memory kill would).
+    if (config.killWorkerAtStep === step) process.kill(process.pid, 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, config.stepMs));
     acc += config.seed * (step + 1);
   }
