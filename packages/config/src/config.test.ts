@@ -7,6 +7,8 @@ import {
   configReference,
   configSchemaText,
   EXAMPLE_CONFIG,
+  jsonErrorLocation,
+  jsonErrorOffset,
   loadConfig,
   mergeFlags,
   methodOptions,
@@ -135,6 +137,8 @@ describe('loadConfig', () => {
   it('reports bad JSON with its line and column', () => {
     const p = tmpFile('run.json', '{\n  "budget": 5,\n}\n');
     expect(() => loadConfig(p)).toThrow(new RegExp(`run\\.json:3:1: invalid JSON: `));
+    const list = tmpFile('run.json', '{\n  "methods": ["bbt",]\n}\n');
+    expect(() => loadConfig(list)).toThrow(new RegExp(`run\\.json:2:21: invalid JSON: `));
     const q = tmpFile('run.json', '{\n  "budget": -5\n}\n');
     expect(() => loadConfig(q)).toThrow(`${q}:2: budget: expected a positive integer, got -5`);
   });
@@ -228,3 +232,19 @@ describe('configuration reference', () => {
     expect(JSON.parse(readFileSync(schema!, 'utf8')).properties.budget).toEqual(expect.objectContaining({ type: 'integer', default: 8000, exclusiveMinimum: 0 }));
   });
 });
+
+describe('jsonErrorOffset', () => {
+  it('finds the offset of the first syntax error, or none for valid JSON', () => {
+    expect(jsonErrorOffset('{"a": [1, 2, {"b": "x\\u00e9"}], "c": -1.5e3, "d": null}')).toBeUndefined();
+    expect(jsonErrorOffset('[1,]')).toBe(3);
+    expect(jsonErrorOffset('{"a": 1,}')).toBe(8);
+    expect(jsonErrorOffset('{"a" 1}')).toBe(5);
+    expect(jsonErrorOffset('[tru]')).toBe(1);
+    expect(jsonErrorOffset('{"a": 1} x')).toBe(9);
+    expect(jsonErrorOffset('"abc')).toBe(4);
+    expect(jsonErrorOffset('')).toBe(0);
+    expect(jsonErrorLocation('{\n  "a": [1,]\n}')).toBe(':2:11');
+    for (const ok of ['0', '"s"', '[]', '{}', ' true ', '-0.5']) expect([ok, jsonErrorOffset(ok)]).toEqual([ok, undefined]);
+  });
+});
+

@@ -9,6 +9,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNo
 import type { z } from 'zod';
 import { GdfoError } from '@gdfo/core';
 import { configSchema, type GdfoConfig } from './schema.js';
+import { jsonErrorLocation } from './json.js';
 
 type Path = readonly PropertyKey[];
 /** Finds the 1-based line of a key path in the source text, when known. */
@@ -186,15 +187,7 @@ export function parseConfigText(text: string, source: string, format: 'yaml' | '
       JSON.parse(text);
     } catch (err) {
       const msg = (err as Error).message;
-      const pos = /at position (\d+)/.exec(msg);
-      const lc = /line (\d+) column (\d+)/.exec(msg);
-      let at = '';
-      if (lc) at = `:${lc[1]}:${lc[2]}`;
-      else if (pos) {
-        const before = text.slice(0, Number(pos[1]));
-        const line = before.split('\n').length;
-        at = `:${line}:${Number(pos[1]) - before.lastIndexOf('\n')}`;
-      }
+      const at = jsonErrorLocation(text);
       throw new GdfoError('BAD_CONFIG', `${source}${at}: invalid JSON: ${msg.split('\n')[0]}`);
     }
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvent } from '@gdfo/spec';
 import { eventToJson } from '@gdfo/core';
-import { jsonErrorOffset, loadRun, parseEventLine, parseEvents } from './load.js';
+import { loadRun, parseEventLine, parseEvents } from './load.js';
 import { summaryRows, traces } from './series.js';
 import { renderReport } from './html.js';
 import { writeReport } from './write.js';
@@ -84,20 +84,6 @@ describe('loading events', () => {
     expect(() => loadRun(badDev)).toThrow(`${join(badDev, 'result.json')}: results[0].dev must be a number or null, got "0.7"`);
     const badLine = runDir({ 'events.jsonl': jsonl(EVENTS.slice(0, 3)) + 'oops\n' });
     expect(() => loadRun(badLine)).toThrow(new RegExp(`^${join(badLine, 'events.jsonl')}:4: invalid JSON: `));
-  });
-});
-
-describe('jsonErrorOffset', () => {
-  it('finds the offset of the first syntax error, or none for valid JSON', () => {
-    expect(jsonErrorOffset('{"a": [1, 2, {"b": "x\\u00e9"}], "c": -1.5e3, "d": null}')).toBeUndefined();
-    expect(jsonErrorOffset('[1,]')).toBe(3);
-    expect(jsonErrorOffset('{"a": 1,}')).toBe(8);
-    expect(jsonErrorOffset('{"a" 1}')).toBe(5);
-    expect(jsonErrorOffset('[tru]')).toBe(1);
-    expect(jsonErrorOffset('{"a": 1} x')).toBe(9);
-    expect(jsonErrorOffset('"abc')).toBe(4);
-    expect(jsonErrorOffset('')).toBe(0);
-    for (const ok of ['0', '"s"', '[]', '{}', ' true ', '-0.5']) expect([ok, jsonErrorOffset(ok)]).toEqual([ok, undefined]);
   });
 });
 
