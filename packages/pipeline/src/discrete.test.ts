@@ -1,5 +1,5 @@
 import type { DistillationLoss, Example, ScoreResult, Teacher } from '@gdfo/spec';
-import { createContainer, createRng, type ComponentRegistry } from '@gdfo/core';
+import { createContainer, type ComponentRegistry } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
 import {
@@ -196,7 +196,6 @@ describe('textPromptAsTemplate', () => {
     await t.score({ examples: [ex], template: { specVersion: '1.0', text: '{text} {mask}' }, verbalizer: { specVersion: '1.0', words: ['a', 'b'] }, prompt: { kind: 'discrete-text', text: 'so {very} clearly' }, purpose: 'train' });
     expect(got).toEqual([{ template: 'so very clearly {text} {mask}', kind: 'none' }]);
     expect(t.info).toMatchObject({ id: 'tmpl+text-prompt', accepts: ['discrete-text', 'none'] });
-    void createRng;
   });
 });
 

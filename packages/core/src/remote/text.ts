@@ -121,7 +121,11 @@ export function classScoresFromTopLogprobs(
     if (strategy === 'sum') {
       const seen = new Set<string>();
       const lps: number[] = [];
-      for (const m of matches) if (!seen.has(m.raw)) (seen.add(m.raw), lps.push(m.lp));
+      for (const m of matches) {
+        if (seen.has(m.raw)) continue;
+        seen.add(m.raw);
+        lps.push(m.lp);
+      }
       out[c] = logSumExp(lps);
       return;
     }
