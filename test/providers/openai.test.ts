@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScoreRequest } from '@gdfo/spec';
 import { BLANK, BudgetMeter, cacheKey, createRemoteTeacher, createRng, FakeClock, MemoryCache, renderCloze, TeacherError } from '@gdfo/core';
-import { runMethod } from '@gdfo/pipeline';
+import { distillOnly, runMethod, SyntheticStudent } from '@gdfo/pipeline';
 import { createOpenAITeacher } from '@gdfo/adapter-openai';
 import { directTeacher } from '../servers/backends.js';
 import { startOpenAIServer, topTokens, type OpenAIServer } from '../servers/openai.js';
@@ -70,6 +70,25 @@ describe('OpenAI teacher against a loopback OpenAI server (official SDK)', () =>
       `openai ${endpoint}: ${viaHttp.calls} charged calls (+${viaHttp.evalCalls} eval), ${remote.cacheStats.misses} paid, ${remote.cacheStats.hits} cache hits, ` +
         `${server.ok} HTTP requests, ${u.promptTokens}+${u.completionTokens} tokens, $${u.costUsd.toFixed(6)}; best CE ${viaHttp.bestTrainFitness!.toFixed(3)}, dev ${viaHttp.dev}, test ${viaHttp.test}`,
     );
+  });
+
+  it("distillation only: the API model's few-shot behaviour becomes a tuned local student (one paid call)", async () => {
+    const raw = spy(createOpenAITeacher({ apiKey: API_KEY, baseURL: server.baseURL, model: 'gpt-loopback' }));
+    const remote = createRemoteTeacher(raw, { retries: 2 });
+    const inner = new SyntheticStudent(setup.world, { seed: 4, lr: 0.05 });
+    const result = await distillOnly({ task: setup.task, teacher: remote, registry: registry(4), seed: 4, budget: 1, student: inner, shotsPerClass: 1, steps: 300 });
+    expect(result.method).toBe('kd');
+    expect(raw.succeeded).toHaveLength(1);
+    expect(server.ok).toBe(setup.task.train.length); // one teacher call: the training set, once
+    const fewShot = raw.succeeded[0]!.template.text;
+    expect(fewShot.match(/It was (bad|great) \./g)).toHaveLength(2);
+    // the tuned student predicts what the teacher (with those demonstrations) predicts on unseen examples
+    const teacherOnTest = await directTeacher(setup.backend).score({ examples: setup.task.test!, template: { specVersion: '1.0', text: fewShot }, verbalizer: setup.task.verbalizer, prompt: { kind: 'none' }, purpose: 'test' });
+    const studentOnTest = await inner.predict(new Float64Array(inner.info.dim), 1, setup.task.test!);
+    let agree = 0;
+    for (let i = 0; i < setup.task.test!.length; i++) agree += Number(teacherOnTest.logits[2 * i]! > teacherOnTest.logits[2 * i + 1]! === studentOnTest[2 * i]! > studentOnTest[2 * i + 1]!);
+    console.log(`distillOnly via OpenAI loopback: student agrees with the few-shot teacher on ${agree}/${setup.task.test!.length} test examples; student dev ${result.dev}, test ${result.test}`);
+    expect(agree).toBe(15); // recorded (300 steps of KL on 8 soft-labelled examples; 14/16 after 150 steps)
   });
 
   const request = (examples = setup.task.train.slice(0, 2), prompt: ScoreRequest['prompt'] = setup.space.toTeacher(Float64Array.from({ length: 12 }, (_v, i) => Math.sin(i)))): ScoreRequest => ({
