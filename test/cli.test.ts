@@ -1,6 +1,6 @@
 /** The gdfo command as a user runs it: a child process over the built CLI. */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,46 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
 
 describe('gdfo run (synthetic task)', () => {
+  it('runs from a config file with plugins: the DE strategy and the cost-guard middleware, flags overriding', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gdfo-config-'));
+    const config = join(dir, 'run.yaml');
+    writeFileSync(
+      config,
+      [
+        'task: { name: synthetic }',
+        'methods: [bbt, gdfo]',
+        'budget: 999',
+        'strategy: { name: jade }',
+        'harmonizer: { name: surrogate-screen }',
+        'middleware:',
+        '  - name: cost-guard',
+        `    options: { ledgerFile: ${JSON.stringify(join(dir, 'ledger.json'))} }`,
+        'plugins:',
+        `  - ${JSON.stringify(join(root, 'plugins', 'de'))}`,
+        `  - ${JSON.stringify(join(root, 'plugins', 'cost-guard'))}`,
+        `out: ${JSON.stringify(join(dir, 'runs'))}`,
+      ].join('\n'),
+    );
+    const { stdout } = await run(process.execPath, [bin, 'run', '--config', config, '--budget', '60', '--quiet', '--json']);
+    const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { runDir: string; results: { method: string; calls: number }[] };
+    expect(summary.results.map((r) => [r.method, r.calls])).toEqual([['bbt', 60], ['gdfo', 60]]);
+    const written = JSON.parse(readFileSync(join(summary.runDir, 'config.json'), 'utf8')) as { config: { strategy: { name: string } }; plugins: { name: string }[] };
+    expect(written.config.strategy.name).toBe('jade');
+    expect(written.plugins.map((p) => p.name)).toEqual(['gdfo-plugin-de', 'gdfo-plugin-cost-guard']);
+    expect(existsSync(join(dir, 'ledger.json'))).toBe(true);
+  }, 60_000);
+
+  it('names the file, line and key of a bad config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gdfo-config-'));
+    const config = join(dir, 'bad.yaml');
+    writeFileSync(config, 'task: { name: synthetic }\nbudget: -3\n');
+    await expect(run(process.execPath, [bin, 'run', '--config', config])).rejects.toMatchObject({
+      stderr: expect.stringContaining(`gdfo: ${config}:2: budget: expected a positive integer, got -3`),
+    });
+    writeFileSync(config, 'task: { name: synthetic }\nbudgett: 10\n');
+    await expect(run(process.execPath, [bin, 'run', '--config', config])).rejects.toMatchObject({ stderr: expect.stringMatching(/bad\.yaml:2: .*budgett/) });
+  });
+
   it('--json prints valid JSON lines and writes config, events, checkpoints and result', async () => {
     const out = mkdtempSync(join(tmpdir(), 'gdfo-cli-'));
     const { stdout, stderr } = await run(process.execPath, [bin, 'run', '--task', 'synthetic', '--methods', 'bbt,gdfo', '--budget', '100', '--json', '--out', out]);
@@ -20,17 +60,17 @@ describe('gdfo run (synthetic task)', () => {
     const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { runDir: string; results: { method: string; calls: number; test: number }[] };
     expect(summary.results.map((r) => [r.method, r.calls])).toEqual([['bbt', 100], ['gdfo', 100]]);
     const [dir] = readdirSync(out);
-    for (const f of ['config.json', 'events.jsonl', 'result.json', 'checkpoints/gdfo/latest.ckpt']) expect(existsSync(join(out, dir!, f))).toBe(true);
+    for (const f of ['config.json', 'events.jsonl', 'result.json', 'report.html', 'checkpoints/gdfo/latest.ckpt']) expect(existsSync(join(out, dir!, f))).toBe(true);
     const lines = readFileSync(join(out, dir!, 'events.jsonl'), 'utf8').trim().split('\n');
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
   }, 60_000);
 
   it('refuses an unknown method and a bad budget in one line', async () => {
     await expect(run(process.execPath, [bin, 'run', '--task', 'synthetic', '--methods', 'bbt,magic'])).rejects.toMatchObject({
-      stderr: expect.stringContaining('--methods: unknown method "magic"; known: manual, icl, bbt, bbtv2, gdfo, gdfo-deep, kd, whitebox'),
+      stderr: expect.stringContaining('gdfo: command line: --methods: expected one of manual, icl, bbt, bbtv2, gdfo, gdfo-deep, kd, whitebox, got "magic"'),
     });
     await expect(run(process.execPath, [bin, 'run', '--budget', '-5'])).rejects.toMatchObject({
-      stderr: expect.stringContaining('--budget: expected a positive integer, got "-5"'),
+      stderr: expect.stringContaining('gdfo: command line: --budget: expected a positive integer, got -5'),
     });
   });
 });

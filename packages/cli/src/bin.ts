@@ -1,66 +1,104 @@
 #!/usr/bin/env node
-/** The `gdfo` command. */
-import { Command, InvalidArgumentError } from 'commander';
-import { METHODS, type MethodName } from '@gdfo/pipeline';
-import { resolve } from 'node:path';
-import { createRegistry, formatResults, readRunOptions, runExperiment, type ExperimentResult } from './experiment.js';
+/**
+ * The `gdfo` command: run, resume, report, serve, pretrain, list, plugin new.
+ * This is the only place that reads the environment (GDFO_BACKEND, GDFO_LMAAS_TOKEN, API keys).
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Teacher } from '@gdfo/spec';
+import { loadPlugin } from '@gdfo/core';
+import { loadConfig, mergeFlags, parseConfig, type GdfoConfig } from '@gdfo/config';
+import { writeReport } from '@gdfo/report';
+import { createLmaasServer } from '@gdfo/adapter-lmaas';
+import { initBackend } from '@gdfo/models';
+import { createRegistry, formatResults, readRunConfig, runExperiment, type ExperimentResult } from './experiment.js';
+import { pluginNew, defaultTemplateDir } from './plugin-new.js';
+import type { ProgressMode } from './progress.js';
 
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name}: expected a positive integer, got "${v}"`);
-    return n;
-  };
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Defaults of `gdfo run` without a config file: the embedded main job. */
+export const MAIN_JOB: Record<string, unknown> = { task: { name: 'spam' }, methods: ['manual', 'bbt', 'gdfo'], budget: 300 };
+
+function progressMode(json: boolean | undefined, quiet: boolean | undefined): ProgressMode {
+  return json ? 'json' : quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines';
 }
 
-const program = new Command('gdfo').description('Black-box prompt tuning: BBT, BBTv2 and GDFO').showHelpAfterError();
+function printResult(result: ExperimentResult, json: boolean): void {
+  if (json) {
+    const results = result.results.map((r) => ({ method: r.method, calls: r.calls, dev: r.dev, test: r.test }));
+    process.stdout.write(JSON.stringify({ runDir: result.runDir, backend: result.backend, report: result.reportPath, results }) + '\n');
+  } else process.stdout.write(formatResults(result) + '\n');
+}
 
-program
+function abortOnSigint(): AbortSignal {
+  const ctrl = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\ngdfo: interrupted; saving a checkpoint (resume with `gdfo resume <run-dir>`)\n');
+    ctrl.abort();
+  });
+  return ctrl.signal;
+}
+
+const program = new Command('gdfo')
+  .description('Black-box prompt tuning: BBT, BBTv2 and GDFO (gradient descent through a distilled student)')
+  .showHelpAfterError();
+
+const NON_CONFIG = new Set(['config', 'json', 'quiet']);
+
+const run = program
   .command('run', { isDefault: true })
-  .description('run methods on a task and write a run directory')
-  .option('--task <name>', 'task: spam (embedded), sst2, yelp, agnews, dbpedia, mrpc, rte, snli (../shared/data), or synthetic', 'spam')
+  .description('run methods on a task and write a run directory (config, events, checkpoints, result, report)')
+  .option('--config <file>', 'run configuration (YAML or JSON); flags override it')
+  .option('--task <name>', 'task: spam (embedded), sst2, yelp, agnews, dbpedia, mrpc, rte, snli (../shared/data), synthetic')
   .option('--data-dir <dir>', 'benchmark data directory (default ../shared/data beside the repository)')
-  .option('--methods <list>', 'comma-separated methods', 'manual,bbt,gdfo')
-  .option('--budget <calls>', 'teacher calls per method', positiveInt('--budget'), 300)
-  .option('--seed <n>', 'random seed', positiveInt('--seed'), 42)
-  .option('--dim <d>', 'intrinsic dimension of z', positiveInt('--dim'), 500)
-  .option('--pop-size <n>', 'CMA-ES population λ', positiveInt('--pop-size'), 20)
-  .option('--prompt-length <n>', 'continuous prompt length L', positiveInt('--prompt-length'), 50)
-  .option('--harmonizer <name>', 'GDFO harmonizer: gradient-sample, mean-shift, surrogate-screen, none', 'gradient-sample')
-  .option('--strategy <name>', 'derivative-free strategy', 'cma-es')
-  .option('--distill-steps <k>', 'distillation steps per generation', positiveInt('--distill-steps'), 32)
-  .option('--out <dir>', 'where run directories go', 'runs')
-  .option('--json', 'print events as JSON lines')
+  .option('--methods <list>', 'comma-separated methods: manual, icl, bbt, bbtv2, gdfo, gdfo-deep, kd, whitebox')
+  .option('--budget <calls>', 'teacher calls charged per method')
+  .option('--seed <n>', 'run seed')
+  .option('--dim <d>', 'intrinsic dimension of z')
+  .option('--pop-size <n>', 'points per generation (CMA-ES λ)')
+  .option('--prompt-length <n>', 'continuous prompt length L')
+  .option('--strategy <name>', 'derivative-free strategy (gdfo list)')
+  .option('--harmonizer <name>', 'GDFO harmonizer: gradient-sample, mean-shift, surrogate-screen, none')
+  .option('--distill-steps <k>', 'distillation steps per generation')
+  .option('--teacher <kind>', 'teacher kind: local, lmaas, … (plugins add more)')
+  .option('--plugins <list>', 'comma-separated plugin packages or paths')
+  .option('--out <dir>', 'where run directories go')
+  .option('--json', 'print events as JSON lines (stderr) and the result as JSON (stdout)')
   .option('--quiet', 'print only the result')
-  .addHelpText('after', '\nExamples:\n  gdfo run\n  gdfo run --task sst2 --methods bbt,gdfo --budget 2000 --seed 7\n  gdfo run --task synthetic --json')
-  .action(async (opts: Record<string, string | number | boolean | undefined>) => {
-    const methods = String(opts['methods']).split(',').map((m) => m.trim());
-    for (const m of methods) {
-      if (!(METHODS as readonly string[]).includes(m)) throw new InvalidArgumentError(`--methods: unknown method "${m}"; known: ${METHODS.join(', ')}`);
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Without --config, runs the main job: GDFO vs BBT vs the manual prompt on the embedded spam task,',
+      'with the shipped gdfo-teacher-mini as the black box and gdfo-student-tiny as the student.',
+      '',
+      'Examples:',
+      '  gdfo run',
+      '  gdfo run --task sst2 --methods bbt,gdfo --budget 2000 --seed 7',
+      '  gdfo run --config experiments/rte.yaml --seed 13',
+      '  gdfo run --task synthetic --json',
+    ].join('\n'),
+  )
+  .action(async (opts: Record<string, unknown>) => {
+    const flags: Record<string, unknown> = {};
+    for (const key of Object.keys(opts)) {
+      if (!NON_CONFIG.has(key) && run.getOptionValueSource(key) === 'cli') flags[key] = opts[key];
     }
-    const json = Boolean(opts['json']);
-    const progress = json ? 'json' : opts['quiet'] ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines';
-    const runDir = resolve(String(opts['out']), `${String(opts['task'])}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-    const ctrl = new AbortController();
-    process.once('SIGINT', () => ctrl.abort());
-    const result = await runExperiment({
-      task: String(opts['task']),
-      ...(opts['dataDir'] ? { dataDir: String(opts['dataDir']) } : {}),
-      methods: methods as MethodName[],
-      budget: Number(opts['budget']),
-      seed: Number(opts['seed']),
-      dim: Number(opts['dim']),
-      popSize: Number(opts['popSize']),
-      promptLength: Number(opts['promptLength']),
-      harmonizer: String(opts['harmonizer']),
-      strategy: String(opts['strategy']),
-      pipeline: { distill: { steps: Number(opts['distillSteps']), batchSize: 32 } },
-      ...(process.env['GDFO_BACKEND'] ? { backend: process.env['GDFO_BACKEND'] } : {}),
+    const configPath = opts['config'] as string | undefined;
+    const base: GdfoConfig = configPath ? loadConfig(configPath) : parseConfig(MAIN_JOB, 'the main job');
+    const config = mergeFlags(base, flags);
+    const runDir = resolve(config.out, `${config.task.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const result = await runExperiment(config, {
       runDir,
-      progress,
-      signal: ctrl.signal,
+      progress: progressMode(opts['json'] as boolean, opts['quiet'] as boolean),
+      signal: abortOnSigint(),
+      baseDir: configPath ? dirname(resolve(configPath)) : process.cwd(),
+      ...(process.env['GDFO_BACKEND'] ? { backend: process.env['GDFO_BACKEND'] } : {}),
     });
-    printResult(result, json);
+    printResult(result, Boolean(opts['json']));
   });
 
 program
@@ -71,27 +109,88 @@ program
   .addHelpText('after', '\nExample:\n  gdfo resume runs/spam-2026-11-27T08-00-00-000Z')
   .action(async (dir: string, opts: { json?: boolean; quiet?: boolean }) => {
     const runDir = resolve(dir);
-    const options = readRunOptions(runDir);
-    const progress = opts.json ? 'json' : opts.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines';
-    const ctrl = new AbortController();
-    process.once('SIGINT', () => ctrl.abort());
-    printResult(await runExperiment({ ...options, runDir, progress, resume: true, signal: ctrl.signal }), Boolean(opts.json));
+    const config = readRunConfig(runDir);
+    const result = await runExperiment(config, {
+      runDir,
+      progress: progressMode(opts.json, opts.quiet),
+      resume: true,
+      signal: abortOnSigint(),
+      ...(process.env['GDFO_BACKEND'] ? { backend: process.env['GDFO_BACKEND'] } : {}),
+    });
+    printResult(result, Boolean(opts.json));
   });
 
-function printResult(result: ExperimentResult, json: boolean): void {
-  if (json) {
-    const results = result.results.map((r) => ({ method: r.method, calls: r.calls, dev: r.dev, test: r.test }));
-    process.stdout.write(JSON.stringify({ runDir: result.runDir, backend: result.backend, results }) + '\n');
-  } else process.stdout.write(formatResults(result) + '\n');
-}
+program
+  .command('report <run-dirs...>')
+  .description('write a self-contained HTML report (plots, tables; several runs are compared)')
+  .option('--out <file>', 'output file (default: report.html in the first run directory, or ./report.html for several)')
+  .addHelpText('after', '\nExamples:\n  gdfo report runs/spam-…\n  gdfo report runs/a runs/b --out compare.html')
+  .action((dirs: string[], opts: { out?: string }) => {
+    const out = opts.out ?? (dirs.length === 1 ? join(dirs[0]!, 'report.html') : 'report.html');
+    const written = writeReport(dirs.map((d) => resolve(d)), resolve(out));
+    process.stdout.write(`report: ${written.path} (${written.runs} run${written.runs === 1 ? '' : 's'}, ${written.bytes} bytes)\n`);
+  });
+
+program
+  .command('serve')
+  .description('serve the local teacher over HTTP (LMaaS: continuous prompts as base64 float32)')
+  .option('--checkpoint <dir>', 'teacher checkpoint (default: the shipped gdfo-teacher-mini)')
+  .option('--host <host>', 'address to bind', '127.0.0.1')
+  .option('--port <port>', 'port (0 = any free one)', '8080')
+  .option('--max-queue <n>', 'requests waiting beyond which the server answers 503', '16')
+  .addHelpText('after', '\nThe bearer token is read from GDFO_LMAAS_TOKEN.\n\nExample:\n  GDFO_LMAAS_TOKEN=secret gdfo serve --port 8080')
+  .action(async (opts: { checkpoint?: string; host: string; port: string; maxQueue: string }) => {
+    const token = process.env['GDFO_LMAAS_TOKEN'];
+    if (!token) throw new InvalidArgumentError('GDFO_LMAAS_TOKEN: set a bearer token for the server in the environment');
+    await initBackend(process.env['GDFO_BACKEND'] ? { prefer: process.env['GDFO_BACKEND'] } : {});
+    const registry = createRegistry(0);
+    const teacher = await registry.resolve<Teacher>('teacher', 'local', opts.checkpoint ? { checkpoint: opts.checkpoint } : {});
+    const server = createLmaasServer({ teacher, host: opts.host, port: Number(opts.port), token, maxQueue: Number(opts.maxQueue), log: (l) => process.stderr.write(l + '\n') });
+    const { url } = await server.listen();
+    process.stdout.write(`gdfo serve: ${teacher.info.id} at ${url} (POST /v1/score, GET /healthz); Ctrl-C stops\n`);
+    const stop = async () => {
+      await server.close();
+      await teacher.close?.();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  });
+
+program
+  .command('pretrain')
+  .description('pretrain a shipped model (teacher or student) from the npm text corpus; resumable')
+  .allowUnknownOption()
+  .helpOption(false)
+  .addHelpText('after', '\nExamples:\n  gdfo pretrain --model teacher\n  gdfo pretrain --model student --steps 2000 --seed 1')
+  .action(async (_opts: unknown, cmd: Command) => {
+    const script = join(here, '..', '..', 'models', 'dist', 'pretrain-cli.js');
+    const child = spawn(process.execPath, [script, ...cmd.args], { stdio: 'inherit' });
+    await new Promise<void>((ok, fail) => child.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`pretrain exited with code ${code}`)))));
+  });
 
 program
   .command('list')
-  .description('list registered strategies, losses and harmonizers')
-  .action(() => {
+  .description('list registered strategies, losses, harmonizers, teachers, students, tasks and plugins')
+  .option('--plugins <list>', 'comma-separated plugin packages or paths to load first')
+  .action(async (opts: { plugins?: string }) => {
     const registry = createRegistry(0);
+    for (const p of opts.plugins ? opts.plugins.split(',') : []) {
+      const loaded = await loadPlugin(registry, p.trim(), process.cwd());
+      process.stdout.write(`plugin      ${loaded.name}@${loaded.version} (${loaded.source})\n`);
+    }
     for (const r of registry.list()) process.stdout.write(`${r.kind.padEnd(11)} ${r.name.padEnd(20)} ${r.description}\n`);
-    process.stdout.write(`method      ${METHODS.join(', ')}\n`);
+  });
+
+const plugin = program.command('plugin').description('plugin tools');
+plugin
+  .command('new <name>')
+  .description('create a plugin package from the template (builds, tests and packs on its own)')
+  .addOption(new Option('--dir <dir>', 'where to create it').default('plugins'))
+  .addHelpText('after', '\nExample:\n  gdfo plugin new my-strategy && cd plugins/my-strategy && npm test && npm pack')
+  .action((name: string, opts: { dir: string }) => {
+    const created = pluginNew(name, resolve(opts.dir), { templateDir: defaultTemplateDir() });
+    process.stdout.write(`created ${created.packageName} in ${created.dir} (${created.files.length} files)\n`);
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -1,17 +1,20 @@
 /**
- * Builds and runs an experiment: a task, a teacher, students, and a list of methods, all resolved by name
- * through the registry; writes a run directory (config.json, events.jsonl, checkpoints/<method>/,
- * result.json). Shared by `gdfo run` and the benchmark scripts.
+ * Builds and runs an experiment from a validated config (@gdfo/config): plugins loaded, then the task, the
+ * teacher (with middleware), students and methods resolved by name through the registry. Writes a run
+ * directory: config.json, events.jsonl, checkpoints/<method>/latest.ckpt, result.json and report.html.
+ * Shared by `gdfo run`, `gdfo resume` and the benchmark scripts.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Student, Task, Teacher } from '@gdfo/spec';
-import { createContainer, GdfoError, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
+import type { Student, Task, Teacher, TeacherMiddleware } from '@gdfo/spec';
+import { createContainer, GdfoError, loadPlugin, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
-import { getTask, registerTasks } from '@gdfo/tasks';
+import { registerTasks } from '@gdfo/tasks';
 import { initBackend } from '@gdfo/models';
-import { registerLocal, type LocalTeacher } from '@gdfo/adapter-local';
+import { registerLocal } from '@gdfo/adapter-local';
+import { methodOptions, parseConfig, type GdfoConfig } from '@gdfo/config';
+import { writeReport } from '@gdfo/report';
 import {
   createSyntheticTeacher,
   registerPipeline,
@@ -19,46 +22,34 @@ import {
   SyntheticStudent,
   SyntheticWorld,
   syntheticSpace,
-  type MethodName,
   type MethodOptions,
   type MethodResult,
-  type PipelineConfig,
+  type WhiteBoxModel,
 } from '@gdfo/pipeline';
 import { attachProgress, type ProgressMode } from './progress.js';
 
-export interface ExperimentOptions {
-  /** Task name (`spam`, `sst2`, …) or `synthetic` (the built-in black box of @gdfo/pipeline). */
-  task: string;
-  dataDir?: string;
-  methods: MethodName[];
-  budget: number;
-  seed: number;
-  dim?: number;
-  promptLength?: number;
-  popSize?: number;
-  harmonizer?: string;
-  strategy?: string;
-  /** KD-only / white-box gradient steps. */
-  steps?: number;
-  pipeline?: Partial<PipelineConfig>;
-  /** Teacher checkpoint (directory or shipped name); default the shipped gdfo-teacher-mini. */
-  teacherCheckpoint?: string;
-  studentCheckpoint?: string;
-  /** tfjs backend preference (the CLI passes GDFO_BACKEND here; nothing below reads the environment). */
-  backend?: string;
+export interface RunTarget {
   runDir: string;
   progress: ProgressMode;
   /** Resume each method from its checkpoint in runDir when present. */
   resume?: boolean;
   signal?: AbortSignal;
+  /** tfjs backend preference (the CLI passes GDFO_BACKEND here; nothing below reads the environment). */
+  backend?: string;
+  /** Folder plugin names and paths are resolved from (the config file's folder). */
+  baseDir?: string;
+  /** Also write report.html (default true). */
+  report?: boolean;
 }
 
 export interface ExperimentResult {
   runDir: string;
   backend: string;
   results: MethodResult[];
+  reportPath?: string;
 }
 
+/** A registry with every built-in component registered. */
 export function createRegistry(seed: number | string): ComponentRegistry {
   const { registry } = createContainer({ seed });
   registerDfo(registry);
@@ -69,101 +60,94 @@ export function createRegistry(seed: number | string): ComponentRegistry {
   return registry;
 }
 
-interface Bench {
+interface Prepared {
   task: Task;
   teacher: Teacher;
   backend: string;
-  newStudent(seed: number): Promise<Student>;
+  newStudent(): Promise<Student>;
   extra: Partial<MethodOptions>;
   close(): Promise<void>;
 }
 
-async function prepare(o: ExperimentOptions, registry: ComponentRegistry): Promise<Bench> {
-  if (o.task === 'synthetic') {
-    const world = new SyntheticWorld({ dim: 50, width: 20, classes: 2, seed: 3, logitScale: 3, optimumScale: 0.4 });
+const SYNTHETIC = { dim: 50, width: 20, classes: 2, seed: 3, logitScale: 3, optimumScale: 0.4 };
+
+async function prepare(c: GdfoConfig, t: RunTarget, registry: ComponentRegistry): Promise<Prepared> {
+  if (c.task.name === 'synthetic') {
+    const world = new SyntheticWorld(SYNTHETIC);
     return {
       task: world.task({ train: 32, dev: 32, test: 500 }),
       teacher: createSyntheticTeacher(world),
       backend: 'none (pure TypeScript)',
-      newStudent: async (seed) => new SyntheticStudent(world, { seed, lr: 0.002 }),
-      extra: { space: syntheticSpace(50), popSize: o.popSize ?? 10, sigma0: 0.5, pipeline: { distill: { steps: 16, batchSize: 32 } } },
+      newStudent: async () => new SyntheticStudent(world, { seed: c.seed, lr: 0.002 }),
+      extra: { space: syntheticSpace(SYNTHETIC.dim), sigma0: c.sigma0 ?? 0.5 },
       close: async () => undefined,
     };
   }
-  const backend = await initBackend(o.backend ? { prefer: o.backend } : {});
-  const task = await getTask(o.task, { ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
-  const promptLength = o.promptLength ?? 50;
-  const teacher = await registry.resolve<LocalTeacher>('teacher', 'local', {
-    promptLength,
-    ...(o.teacherCheckpoint ? { checkpoint: o.teacherCheckpoint } : {}),
+  const backend = await initBackend(t.backend ? { prefer: t.backend } : {});
+  const task = await registry.resolve<Task>('task', c.task.name, {
+    seed: c.task.seed,
+    k: c.task.k,
+    ...(c.task.dataDir ? { dataDir: c.task.dataDir } : {}),
+    ...c.task.options,
   });
+  const teacher = await registry.resolve<Teacher>('teacher', c.teacher.kind, { promptLength: c.promptLength, ...c.teacher.options });
+  const whiteBox = typeof (teacher as Partial<WhiteBoxModel>).whiteBox === 'function' ? { whitebox: teacher as unknown as WhiteBoxModel } : {};
   return {
     task,
     teacher,
     backend,
-    newStudent: (seed) =>
-      registry.resolve<Student>('student', 'local', {
-        dim: o.dim ?? 500,
+    newStudent: () =>
+      registry.resolve<Student>('student', c.student.kind, {
+        dim: c.dim,
         template: task.template,
         verbalizer: task.verbalizer,
-        promptLength,
-        seed,
-        ...(o.studentCheckpoint ? { checkpoint: o.studentCheckpoint } : {}),
+        promptLength: c.promptLength,
+        seed: c.seed,
+        ...c.student.options,
       }),
-    extra: { whitebox: teacher },
-    close: () => teacher.close(),
+    extra: whiteBox,
+    close: async () => {
+      await teacher.close?.();
+    },
   };
 }
 
-export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
-  mkdirSync(o.runDir, { recursive: true });
-  const registry = createRegistry(o.seed);
-  const bench = await prepare(o, registry);
-  const config = {
-    task: o.task,
-    methods: o.methods,
-    budget: o.budget,
-    seed: o.seed,
-    dim: o.dim ?? 500,
-    promptLength: o.promptLength ?? 50,
-    popSize: o.popSize ?? 20,
-    harmonizer: o.harmonizer ?? 'gradient-sample',
-    strategy: o.strategy ?? 'cma-es',
-    backend: bench.backend,
-    teacher: bench.teacher.info.id,
-    /** Everything `gdfo resume` needs to rebuild this experiment. */
-    options: resumableOptions(o),
-  };
-  writeFileSync(join(o.runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+export async function runExperiment(input: GdfoConfig | Record<string, unknown>, t: RunTarget): Promise<ExperimentResult> {
+  const c = parseConfig(input, 'config');
+  mkdirSync(t.runDir, { recursive: true });
+  const registry = createRegistry(c.seed);
+  const plugins = [];
+  for (const p of c.plugins) plugins.push(await loadPlugin(registry, p, t.baseDir ?? process.cwd()));
+  const middleware: TeacherMiddleware[] = [];
+  for (const m of c.middleware) middleware.push(await registry.resolve<TeacherMiddleware>('middleware', m.name, m.options));
+  const prepared = await prepare(c, t, registry);
+  writeFileSync(
+    join(t.runDir, 'config.json'),
+    JSON.stringify({ config: c, backend: prepared.backend, teacher: prepared.teacher.info.id, plugins }, null, 2) + '\n',
+  );
   const results: MethodResult[] = [];
   try {
-    for (const method of o.methods) {
+    for (const method of c.methods) {
       const events = new RunEventBus();
-      const sink = writeEventsJsonl(events.events$, join(o.runDir, 'events.jsonl'));
-      const progress = attachProgress(events.events$, { mode: o.progress, budget: o.budget, label: method.padEnd(9) });
+      const sink = writeEventsJsonl(events.events$, join(t.runDir, 'events.jsonl'));
+      const progress = attachProgress(events.events$, { mode: t.progress, budget: c.budget, label: method.padEnd(9) });
       const needsStudent = method === 'gdfo' || method === 'gdfo-deep' || method === 'kd';
       try {
+        const base = methodOptions(c);
         const result = await runMethod({
+          ...base,
           method,
-          task: bench.task,
-          teacher: bench.teacher,
+          task: prepared.task,
+          teacher: prepared.teacher,
           registry,
-          seed: o.seed,
-          budget: o.budget,
-          ...(o.dim ? { dim: o.dim } : {}),
-          ...(o.promptLength ? { promptLength: o.promptLength } : {}),
-          popSize: o.popSize ?? 20,
-          ...(o.strategy ? { strategy: o.strategy } : {}),
-          harmonizer: o.harmonizer ?? 'gradient-sample',
-          ...(o.steps ? { steps: o.steps } : {}),
-          ...bench.extra,
-          ...(o.pipeline ? { pipeline: { ...bench.extra.pipeline, ...o.pipeline } } : {}),
-          ...(needsStudent ? { student: await bench.newStudent(o.seed) } : {}),
-          checkpointDir: join(o.runDir, 'checkpoints', method),
-          ...(o.resume ? { resume: true } : {}),
-          ...(o.signal ? { signal: o.signal } : {}),
+          middleware,
+          ...prepared.extra,
+          ...(needsStudent ? { student: await prepared.newStudent() } : {}),
+          checkpointDir: join(t.runDir, 'checkpoints', method),
+          ...(t.resume ? { resume: true } : {}),
+          ...(t.signal ? { signal: t.signal } : {}),
           events,
-          runId: `${method}-${o.task}-${o.seed}`,
+          runId: `${method}-${c.task.name}-${c.seed}`,
         });
         results.push(result);
       } finally {
@@ -171,37 +155,27 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
         sink.unsubscribe();
         progress.unsubscribe();
       }
-      writeFileAtomic(join(o.runDir, 'result.json'), JSON.stringify({ config, results }, null, 2) + '\n');
+      writeFileAtomic(join(t.runDir, 'result.json'), JSON.stringify({ config: c, results }, null, 2) + '\n');
     }
   } finally {
-    await bench.close();
+    await prepared.close();
   }
-  return { runDir: o.runDir, backend: bench.backend, results };
+  const reportPath = t.report === false ? undefined : writeReport([t.runDir], join(t.runDir, 'report.html')).path;
+  return { runDir: t.runDir, backend: prepared.backend, results, ...(reportPath ? { reportPath } : {}) };
 }
 
-/** The options that define an experiment (what `gdfo resume` reads back from config.json). */
-export type ResumableOptions = Omit<ExperimentOptions, 'runDir' | 'progress' | 'resume' | 'signal'>;
-
-function resumableOptions(o: ExperimentOptions): ResumableOptions {
-  const { runDir: _r, progress: _p, resume: _s, signal: _g, ...rest } = o;
-  return JSON.parse(JSON.stringify(rest)) as ResumableOptions;
-}
-
-/** Reads a run directory's config.json back into experiment options (one-line errors on a bad file). */
-export function readRunOptions(runDir: string): ResumableOptions {
+/** Reads a run directory's config back (what `gdfo resume` continues). */
+export function readRunConfig(runDir: string): GdfoConfig {
   const path = join(runDir, 'config.json');
   if (!existsSync(path)) throw new GdfoError('NO_RUN', `${path}: not found (is ${runDir} a gdfo run directory?)`);
-  let parsed: { options?: ResumableOptions };
+  let parsed: { config?: unknown };
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8')) as { options?: ResumableOptions };
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as { config?: unknown };
   } catch (err) {
     throw new GdfoError('BAD_RUN', `${path}: invalid JSON (${(err as Error).message})`);
   }
-  const opts = parsed.options;
-  if (!opts || typeof opts.task !== 'string' || !Array.isArray(opts.methods) || typeof opts.budget !== 'number') {
-    throw new GdfoError('BAD_RUN', `${path}: "options" must hold task, methods and budget (written by gdfo run)`);
-  }
-  return opts;
+  if (!parsed.config) throw new GdfoError('BAD_RUN', `${path}: no "config" (written by gdfo run)`);
+  return parseConfig(parsed.config, path);
 }
 
 export function formatResults(r: ExperimentResult): string {
@@ -212,5 +186,6 @@ export function formatResults(r: ExperimentResult): string {
   }
   lines.push(`backend: ${r.backend}`);
   lines.push(`result: ${join(r.runDir, 'result.json')}`);
+  if (r.reportPath) lines.push(`report: ${r.reportPath}`);
   return lines.join('\n');
 }

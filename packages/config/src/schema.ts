@@ -125,7 +125,7 @@ export const configSchema = z
     middleware: z
       .array(requiredRef('middleware', 'A teacher middleware by name.'), { error: 'expected a list of { name, options }' })
       .default([])
-      .describe('Extra teacher middleware, outermost first, wrapped around the budget meter (e.g. a plugin\'s cost guard).'),
+      .describe('Extra teacher middleware, outermost first, inside the budget meter (a call a middleware refuses or that fails is not charged), e.g. a plugin\'s cost guard.'),
     plugins: z
       .array(z.string({ error: 'expected a package name or a path (a string)' }).min(1, { error: 'expected a non-empty package name or path' }), {
         error: 'expected a list of package names or paths',
