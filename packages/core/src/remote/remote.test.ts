@@ -151,6 +151,14 @@ describe('createRemoteTeacher', () => {
     expect((await again.score(req([ex('2', 'b')]))).cached).toBe(true);
   });
 
+  it('enforces a token budget from the usage the adapter reported', async () => {
+    const t = createRemoteTeacher(countingTeacher(() => result()), { budget: { tokens: 15 } });
+    await t.score(req([ex('1', 'a')]));
+    await t.score(req([ex('2', 'b')])); // 11 tokens spent < 15: allowed, overshoots to 22
+    await expect(t.score(req([ex('3', 'c')]))).rejects.toThrow('budget exhausted: token budget of 15 spent');
+    expect(t.budget.usage()).toMatchObject({ calls: 2, promptTokens: 20, completionTokens: 2 });
+  });
+
   it('retries inside the budget: a request retried twice is charged once', async () => {
     const clock = new FakeClock();
     const inner = countingTeacher((n) => {
