@@ -37,6 +37,9 @@ describe('budget meter', () => {
     const t = new BudgetMeter({ tokens: 100 });
     t.charge('train', { promptTokens: 60, completionTokens: 40 });
     expect(() => t.reserve('train')).toThrow('budget exhausted: token budget of 100 spent');
+    // money and tokens bind dev/test calls too (only the call limit is for train calls alone)
+    expect(() => t.reserve('dev')).toThrow('budget exhausted: token budget of 100 spent');
+    expect(b.canCall('test')).toBe(false);
   });
 
   it('round-trips its state and refuses a negative limit', () => {

@@ -65,25 +65,26 @@ export class BudgetMeter implements Budget {
     return Math.max(0, this.limits.calls - this.calls - this.reservedTrain());
   }
 
-  /** Why no train call may start, or undefined when one may. */
-  exhaustedReason(): string | undefined {
+  /**
+   * Why no call of this purpose may start, or undefined when one may. The call limit binds 'train' calls only
+   * (BBT counts dev evaluations separately); token and money limits bind every call — money is money.
+   */
+  exhaustedReason(purpose: Purpose = 'train'): string | undefined {
     const { calls, tokens, costUsd } = this.limits;
-    if (calls !== undefined && this.calls + this.reservedTrain() >= calls) return `call budget of ${calls} spent`;
+    if (purpose === 'train' && calls !== undefined && this.calls + this.reservedTrain() >= calls) return `call budget of ${calls} spent`;
     if (tokens !== undefined && this.promptTokens + this.completionTokens >= tokens) return `token budget of ${tokens} spent`;
     if (costUsd !== undefined && this.costUsd >= costUsd) return `cost budget of $${costUsd} spent`;
     return undefined;
   }
 
   canCall(purpose: Purpose): boolean {
-    return purpose !== 'train' || this.exhaustedReason() === undefined;
+    return this.exhaustedReason(purpose) === undefined;
   }
 
-  /** Claims the right to make one call; throws BudgetExhaustedError when a train call is not allowed. */
+  /** Claims the right to make one call; throws BudgetExhaustedError when the limits forbid it. */
   reserve(purpose: Purpose): Reservation {
-    if (purpose === 'train') {
-      const why = this.exhaustedReason();
-      if (why) throw new BudgetExhaustedError(`budget exhausted: ${why}`);
-    }
+    const why = this.exhaustedReason(purpose);
+    if (why) throw new BudgetExhaustedError(`budget exhausted: ${why}`);
     const id = this.nextId++;
     this.inFlight.set(id, purpose);
     return { id, purpose };

@@ -27,15 +27,19 @@ export async function scorePoint(
   examples: readonly Example[],
   purpose: 'train' | 'dev' | 'test',
   prompt?: Prompt,
+  signal?: AbortSignal,
 ): Promise<{ logits: Float32Array; fitness: number }> {
   const classes = ctx.task.verbalizer.words.length;
-  const res = await ctx.teacher.score({
-    examples,
-    template: ctx.task.template,
-    verbalizer: ctx.task.verbalizer,
-    prompt: prompt ?? (z ? ctx.space.toTeacher(z) : { kind: 'none' }),
-    purpose,
-  });
+  const res = await ctx.teacher.score(
+    {
+      examples,
+      template: ctx.task.template,
+      verbalizer: ctx.task.verbalizer,
+      prompt: prompt ?? (z ? ctx.space.toTeacher(z) : { kind: 'none' }),
+      purpose,
+    },
+    signal ? { signal } : undefined,
+  );
   if (res.classes !== classes || res.rows !== examples.length || res.logits.length !== res.rows * res.classes) {
     throw new GdfoError(
       'BAD_TEACHER_OUTPUT',
@@ -77,8 +81,18 @@ export function harmonizeAsk(): Stage {
 export function evaluate(): Stage {
   return stage(async (gen) => {
     const { ctx } = gen;
+    // On the first failure the generation's other calls are aborted, so none keeps running (and paying) in
+    // the background; the budget middleware releases what they had reserved.
+    const ctrl = new AbortController();
     try {
-      const results = await Promise.all(gen.points.map((z) => scorePoint(ctx, z, ctx.task.train, 'train')));
+      const results = await Promise.all(
+        gen.points.map((z) =>
+          scorePoint(ctx, z, ctx.task.train, 'train', undefined, ctrl.signal).catch((err: unknown) => {
+            ctrl.abort(err);
+            throw err;
+          }),
+        ),
+      );
       gen.logits = results.map((r) => r.logits);
       gen.fitness = results.map((r) => r.fitness);
     } catch (err) {

@@ -23,18 +23,19 @@ export async function run(args: string[]): Promise<void> {
   const results: Record<string, { test: number | null; dev: number | null; calls: number; seconds: number }> = {};
   for (const method of methods) {
     const t0 = performance.now();
-    const r = await runExperiment({
-      task,
-      methods: [method],
-      budget,
-      seed,
-      dim: Number(arg(args, 'dim', '500')),
-      popSize: Number(arg(args, 'pop-size', '20')),
-      promptLength: Number(arg(args, 'prompt-length', '50')),
-      steps: Number(arg(args, 'steps', '200')),
-      runDir: join(runDir, method),
-      progress: process.stderr.isTTY ? 'bar' : 'lines',
-    });
+    const r = await runExperiment(
+      {
+        task: { name: task },
+        methods: [method],
+        budget,
+        seed,
+        dim: Number(arg(args, 'dim', '500')),
+        popSize: Number(arg(args, 'pop-size', '20')),
+        promptLength: Number(arg(args, 'prompt-length', '50')),
+        distill: { steps: Number(arg(args, 'distill-steps', '32')) },
+      },
+      { runDir: join(runDir, method), progress: process.stderr.isTTY ? 'bar' : 'lines' },
+    );
     const x = r.results[0]!;
     const seconds = Math.round((performance.now() - t0) / 100) / 10;
     results[method] = { test: x.test, dev: x.dev, calls: x.calls, seconds };
