@@ -96,6 +96,7 @@ const run = program
       progress: progressMode(opts['json'] as boolean, opts['quiet'] as boolean),
       signal: abortOnSigint(),
       baseDir: configPath ? dirname(resolve(configPath)) : process.cwd(),
+      env: process.env,
       ...(process.env['GDFO_BACKEND'] ? { backend: process.env['GDFO_BACKEND'] } : {}),
     });
     printResult(result, Boolean(opts['json']));
@@ -115,6 +116,7 @@ program
       progress: progressMode(opts.json, opts.quiet),
       resume: true,
       signal: abortOnSigint(),
+      env: process.env,
       ...(process.env['GDFO_BACKEND'] ? { backend: process.env['GDFO_BACKEND'] } : {}),
     });
     printResult(result, Boolean(opts.json));

@@ -7,16 +7,22 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Student, Task, Teacher, TeacherMiddleware } from '@gdfo/spec';
-import { createContainer, GdfoError, loadPlugin, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
+import { createContainer, createRemoteTeacher, GdfoError, loadPlugin, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
 import { registerTasks } from '@gdfo/tasks';
 import { initBackend } from '@gdfo/models';
 import { registerLocal } from '@gdfo/adapter-local';
+import { registerLmaas } from '@gdfo/adapter-lmaas';
+import { registerOpenAI } from '@gdfo/adapter-openai';
+import { registerHuggingFace } from '@gdfo/adapter-huggingface';
+import { readApiKey } from './secrets.js';
 import { methodOptions, parseConfig, type GdfoConfig } from '@gdfo/config';
 import { writeReport } from '@gdfo/report';
 import {
   createSyntheticTeacher,
+  DiscretePromptSpace,
+  RelaxedStudent,
   registerPipeline,
   runMethod,
   SyntheticStudent,
@@ -40,6 +46,11 @@ export interface RunTarget {
   baseDir?: string;
   /** Also write report.html (default true). */
   report?: boolean;
+  /**
+   * Where API keys are read from (the CLI passes process.env). A remote teacher's `apiKeyEnv` option names
+   * the variable; the key goes to the adapter and nowhere else (not into config.json, events or caches).
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ExperimentResult {
@@ -56,6 +67,9 @@ export function createRegistry(seed: number | string): ComponentRegistry {
   registerLosses(registry);
   registerTasks(registry);
   registerLocal(registry);
+  registerLmaas(registry);
+  registerOpenAI(registry);
+  registerHuggingFace(registry);
   registerPipeline(registry);
   return registry;
 }
@@ -90,26 +104,64 @@ async function prepare(c: GdfoConfig, t: RunTarget, registry: ComponentRegistry)
     ...(c.task.dataDir ? { dataDir: c.task.dataDir } : {}),
     ...c.task.options,
   });
-  const teacher = await registry.resolve<Teacher>('teacher', c.teacher.kind, { promptLength: c.promptLength, ...c.teacher.options });
+  const remote = REMOTE_KINDS[c.teacher.kind];
+  const teacher = remote ? await remoteTeacher(c, t, registry, remote) : await registry.resolve<Teacher>('teacher', c.teacher.kind, { promptLength: c.promptLength, ...c.teacher.options });
+  const continuous = teacher.info.accepts.some((k) => k.startsWith('continuous'));
+  // A text-only teacher gets a discrete prompt space (L slots × V candidates); the student sees the same
+  // slots through a softmax relaxation (RelaxedStudent), so ∇_z still exists.
+  const space = continuous
+    ? undefined
+    : new DiscretePromptSpace({
+        dim: c.dim,
+        slots: Math.min(c.promptLength, 16),
+        seed: c.seed,
+        ...(c.teacher.options['candidates'] ? { candidates: c.teacher.options['candidates'] as string[] } : {}),
+      });
   const whiteBox = typeof (teacher as Partial<WhiteBoxModel>).whiteBox === 'function' ? { whitebox: teacher as unknown as WhiteBoxModel } : {};
+  const studentOptions = (dim: number, promptLength: number) => ({
+    dim,
+    template: task.template,
+    verbalizer: task.verbalizer,
+    promptLength,
+    seed: c.seed,
+    ...c.student.options,
+  });
   return {
     task,
     teacher,
     backend,
-    newStudent: () =>
-      registry.resolve<Student>('student', c.student.kind, {
-        dim: c.dim,
-        template: task.template,
-        verbalizer: task.verbalizer,
-        promptLength: c.promptLength,
-        seed: c.seed,
-        ...c.student.options,
-      }),
-    extra: whiteBox,
+    newStudent: async () => {
+      if (!space) return registry.resolve<Student>('student', c.student.kind, studentOptions(c.dim, c.promptLength));
+      const inner = await registry.resolve<Student>('student', c.student.kind, studentOptions(space.slots * space.vocab, space.slots));
+      return new RelaxedStudent(inner, space);
+    },
+    extra: { ...whiteBox, ...(space ? { space } : {}) },
     close: async () => {
       await teacher.close?.();
     },
   };
+}
+
+/** Remote providers: their registry name and the environment variable their key comes from by default. */
+const REMOTE_KINDS: Record<string, { keyOption: 'apiKey' | 'accessToken'; defaultEnv: string }> = {
+  openai: { keyOption: 'apiKey', defaultEnv: 'OPENAI_API_KEY' },
+  huggingface: { keyOption: 'accessToken', defaultEnv: 'HF_TOKEN' },
+};
+
+/** Builds a remote teacher with its key from the environment, wrapped with cache, retry and limits. */
+async function remoteTeacher(c: GdfoConfig, t: RunTarget, registry: ComponentRegistry, kind: { keyOption: string; defaultEnv: string }): Promise<Teacher> {
+  const { apiKeyEnv, cacheDir, retries, rpm, concurrency, timeoutMs, costUsd, ...adapterOptions } = c.teacher.options as Record<string, unknown>;
+  const envName = typeof apiKeyEnv === 'string' ? apiKeyEnv : kind.defaultEnv;
+  const key = readApiKey(envName, t.env ?? {});
+  const inner = await registry.resolve<Teacher>('teacher', c.teacher.kind, { ...adapterOptions, [kind.keyOption]: key });
+  return createRemoteTeacher(inner, {
+    cacheDir: typeof cacheDir === 'string' ? cacheDir : join(c.out, '.cache', c.teacher.kind),
+    retries: typeof retries === 'number' ? retries : 5,
+    ...(typeof rpm === 'number' ? { rpm } : {}),
+    ...(typeof concurrency === 'number' ? { concurrency } : {}),
+    ...(typeof timeoutMs === 'number' ? { timeoutMs } : {}),
+    ...(typeof costUsd === 'number' ? { budget: { costUsd } } : {}),
+  });
 }
 
 export async function runExperiment(input: GdfoConfig | Record<string, unknown>, t: RunTarget): Promise<ExperimentResult> {

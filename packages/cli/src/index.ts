@@ -1,3 +1,4 @@
 export * from './experiment.js';
 export * from './progress.js';
 export * from './plugin-new.js';
+export * from './secrets.js';
