@@ -10,3 +10,4 @@ export { MODEL_PRESETS, pretrain, prepareData, makeMlmBatch, mlmLoss, evaluateMl
 export type { PretrainOptions, PretrainResult, MlmBatch } from './pretrain.js';
 export { shippedCheckpoint, SHIPPED_CHECKPOINTS } from './shipped.js';
 export * from './tiny.js';
+export { main as pretrainCli, parseArgs as parsePretrainArgs } from './pretrain-cli.js';
