@@ -102,14 +102,14 @@ test('a deep prompt of zeros leaves logits equal to no prompt; a non-zero one ch
   expect(Math.max(...Array.from(ones).map((v, i) => Math.abs(v - none[i]!)))).toBeGreaterThan(1e-3);
 });
 
-test('attention gradient equals the autodiff of a batched reference', () => {
+test.each(['blocks', 'batched'] as const)('attention (%s) and its gradient equal the autodiff of a batched reference', (impl) => {
   const B = 2, S = 5, H = 8, h = 2, dh = 4;
   const q = tf.randomNormal([B * S, H], 0, 1, 'float32', 1) as tf.Tensor2D;
   const k = tf.randomNormal([B * S, H], 0, 1, 'float32', 2) as tf.Tensor2D;
   const v = tf.randomNormal([B * S, H], 0, 1, 'float32', 3) as tf.Tensor2D;
   const w = tf.randomNormal([B * S, H], 0, 1, 'float32', 4);
   const mask = tf.tensor3d([0, 0, 0, 0, -1e9, 0, 0, 0, 0, 0], [B, 1, S]);
-  const ours = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, B, S, h, mask), w));
+  const ours = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, B, S, h, mask, impl), w));
   const ref = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
     const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [B, S, h, dh]), [0, 2, 1, 3]);
     const sc = tf.add(tf.matMul(heads(a), heads(b), false, true), tf.expandDims(mask, 1));
