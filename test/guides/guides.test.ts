@@ -1,11 +1,13 @@
 /**
- * Every code block in docs/guides is run: each ```ts block starts with `// file: <path>` naming an example
- * file in this folder; the block must equal that file, and the file's `main()` is executed here.
+ * Every code block in docs/guides is run: each ```ts block starts with `// file: <path>` naming a file of the
+ * repository; the block must equal that file (an example here whose `main()` is executed below, or a source
+ * file that its own tests run — then the marker line is the block's only addition).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main as composeAHybrid } from './compose-a-hybrid.example.js';
+import { main as serveLmaas } from './serve-lmaas.example.js';
 import { main as scaleOutPool } from './scale-out-pool.example.js';
 import { main as scaleOutSweep, cells as sweepCells } from './scale-out-sweep.example.js';
 import { mkdtempSync } from 'node:fs';
@@ -24,7 +26,8 @@ describe('guides', () => {
     for (const block of codeBlocks(readFileSync(join(root, 'docs', 'guides', guide), 'utf8'))) {
       const m = /^\/\/ file: (\S+)/.exec(block);
       expect(m).not.toBeNull();
-      expect(readFileSync(join(root, m![1]!), 'utf8')).toBe(block);
+      const file = readFileSync(join(root, m![1]!), 'utf8');
+      expect(file.startsWith('// file: ') ? file : `// file: ${m![1]!}\n${file}`).toBe(block);
     }
   });
 
@@ -49,4 +52,10 @@ describe('guides', () => {
     expect(lines).toHaveLength(6);
     for (const l of lines) expect(l.result.calls).toBe(100);
   }, 60_000);
+
+  it('serve-lmaas: the HTTP teacher gives the in-process logits and refuses a wrong token', async () => {
+    const { same, refused } = await serveLmaas();
+    expect(same).toBe(true);
+    expect(refused).toBe('lmaas 401: missing or invalid bearer token');
+  });
 });

@@ -143,7 +143,8 @@ async function prepare(c: GdfoConfig, t: RunTarget, registry: ComponentRegistry)
 }
 
 /** Remote providers: their registry name and the environment variable their key comes from by default. */
-const REMOTE_KINDS: Record<string, { keyOption: 'apiKey' | 'accessToken'; defaultEnv: string }> = {
+const REMOTE_KINDS: Record<string, { keyOption: 'apiKey' | 'accessToken' | 'token'; defaultEnv: string }> = {
+  lmaas: { keyOption: 'token', defaultEnv: 'GDFO_LMAAS_TOKEN' },
   openai: { keyOption: 'apiKey', defaultEnv: 'OPENAI_API_KEY' },
   huggingface: { keyOption: 'accessToken', defaultEnv: 'HF_TOKEN' },
 };
