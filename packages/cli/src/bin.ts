@@ -20,7 +20,7 @@ import type { ProgressMode } from './progress.js';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Defaults of `gdfo run` without a config file: the embedded main job. */
-export const MAIN_JOB: Record<string, unknown> = { task: { name: 'spam' }, methods: ['manual', 'bbt', 'gdfo'], budget: 300 };
+export const MAIN_JOB: Record<string, unknown> = { task: { name: 'spam' }, methods: ['manual', 'bbt', 'gdfo'], budget: 200, distill: { steps: 16 } };
 
 function progressMode(json: boolean | undefined, quiet: boolean | undefined): ProgressMode {
   return json ? 'json' : quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines';
