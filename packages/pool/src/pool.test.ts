@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import type { Prompt, ScoreRequest, Teacher } from '@gdfo/spec';
 import { BudgetMeter, composeTeacher, createContainer, FakeClock, TeacherError, withBudget, withRetry } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
@@ -239,6 +240,25 @@ describe('teacher pool: health checks', () => {
     await clock.runAll();
     await expect(p).resolves.toMatchObject({ rows: 1 });
     expect(budget.usage().calls).toBe(1);
+  });
+});
+
+describe('teacher pool: abort', () => {
+  it('a generation sharing one signal: one listener, and aborting settles every call not yet answered', async () => {
+    const clock = new FakeClock();
+    const a = fake(0, clock, () => 10);
+    const pool = await createTeacherPool({ replicas: [a], clock });
+    const ctrl = new AbortController();
+    const calls = Array.from({ length: 15 }, (_v, i) => pool.score(request(i), { signal: ctrl.signal }).then((r) => r.logits[0], (e: Error) => e.message));
+    expect(getEventListeners(ctrl.signal, 'abort')).toHaveLength(1);
+    await clock.advance(25); // two answered, the third in flight
+    ctrl.abort(new Error('generation aborted'));
+    const got = await Promise.all(calls);
+    expect(got.slice(0, 2)).toEqual([0, 1]);
+    expect(got.slice(2)).toEqual(Array(13).fill('generation aborted'));
+    expect(getEventListeners(ctrl.signal, 'abort')).toHaveLength(0);
+    expect(pool.queued).toBe(0);
+    expect(a.calls).toEqual([0, 1, 2]);
   });
 });
 

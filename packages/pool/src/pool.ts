@@ -91,7 +91,6 @@ interface Job {
   lastError: unknown;
   resolve(r: ScoreResult): void;
   reject(e: unknown): void;
-  onAbort?: () => void;
 }
 
 function sameInfo(a: TeacherInfo, b: TeacherInfo): string | undefined {
@@ -169,10 +168,41 @@ export async function createTeacherPool(options: TeacherPoolOptions): Promise<Te
       if (typeof ping === 'function') await ping.call(t);
     });
 
+  // One abort listener per signal, however many requests share it (a generation's λ calls share one).
+  const watched = new Map<AbortSignal, { jobs: Set<Job>; listener: () => void }>();
+  const watch = (job: Job) => {
+    const signal = job.signal!;
+    let w = watched.get(signal);
+    if (!w) {
+      const jobs = new Set<Job>();
+      const listener = () => {
+        for (const j of [...jobs]) {
+          const i = queue.indexOf(j);
+          if (i >= 0) queue.splice(i, 1);
+          settle(j, { error: signal.reason ?? new Error('aborted') });
+        }
+      };
+      w = { jobs, listener };
+      watched.set(signal, w);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    w.jobs.add(job);
+  };
+  const unwatch = (job: Job) => {
+    const signal = job.signal!;
+    const w = watched.get(signal);
+    if (!w) return;
+    w.jobs.delete(job);
+    if (w.jobs.size === 0) {
+      signal.removeEventListener('abort', w.listener);
+      watched.delete(signal);
+    }
+  };
+
   const settle = (job: Job, outcome: { result: ScoreResult } | { error: unknown }) => {
     if (job.settled) return;
     job.settled = true;
-    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+    if (job.signal) unwatch(job);
     if ('result' in outcome) job.resolve(outcome.result);
     else job.reject(outcome.error);
   };
@@ -320,14 +350,7 @@ export async function createTeacherPool(options: TeacherPoolOptions): Promise<Te
       if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
       return new Promise<ScoreResult>((resolve, reject) => {
         const job: Job = { request, signal, attempts: 0, settled: false, lastError: undefined, resolve, reject };
-        if (signal) {
-          job.onAbort = () => {
-            const i = queue.indexOf(job);
-            if (i >= 0) queue.splice(i, 1);
-            settle(job, { error: signal.reason ?? new Error('aborted') });
-          };
-          signal.addEventListener('abort', job.onAbort, { once: true });
-        }
+        if (signal) watch(job);
         queue.push(job);
         pump();
       });

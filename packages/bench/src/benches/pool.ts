@@ -5,7 +5,9 @@
  * BBT with the local teacher, the same seed twice: once with the teacher in this thread (serial), once with a
  * pool of `workers` worker-thread replicas of it (@gdfo/pool), each generation's λ calls spread over them.
  * Times the runs only (teacher loading, thread start and one warm-up call per replica are excluded and
- * reported apart), checks the pooled run's best prompt equals the serial run's, and prints
+ * reported apart), checks the pooled run's best prompt equals the serial run's, measures before and after how
+ * many cores are really free (`parallel_control`: `workers` spinning threads, = workers on an idle machine;
+ * other processes on the machine lower it, and the speedup with it), and prints
  * `{"bench":"pool","workers":2,"calls":N,"serial_ms":…,"pool_ms":…,"speedup":…,"same_best":true,…}`.
  *
  * The teacher is the shipped gdfo-teacher-mini, or `--checkpoint`; when neither exists, a random-init model of
@@ -15,6 +17,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Task, Teacher } from '@gdfo/spec';
 import { createContainer, createRng } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
@@ -70,6 +73,30 @@ function teacherCheckpoint(args: string[]): { dir: string; source: string; clean
   }
 }
 
+/**
+ * How many cores this process really gets now: `n` threads each spinning the same fixed loop, timed alone and
+ * together; n · t(alone) / t(together) is n on an idle machine and drops when other processes hold cores.
+ */
+async function parallelControl(n: number): Promise<number> {
+  const code = `const { parentPort } = require('node:worker_threads');
+    parentPort.on('message', (k) => { let s = 0; for (let i = 0; i < k; i++) s += Math.sqrt(i); parentPort.postMessage(s); });`;
+  const threads = Array.from({ length: n }, () => new Worker(code, { eval: true }));
+  const spin = (w: Worker, k: number) => new Promise((r) => (w.once('message', r), w.postMessage(k)));
+  try {
+    await Promise.all(threads.map((w) => spin(w, 1e6)));
+    const k = 2e8;
+    let t = performance.now();
+    await spin(threads[0]!, k);
+    const alone = performance.now() - t;
+    t = performance.now();
+    await Promise.all(threads.map((w) => spin(w, k)));
+    const together = performance.now() - t;
+    return Math.round(((n * alone) / together) * 100) / 100;
+  } finally {
+    await Promise.all(threads.map((w) => w.terminate()));
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const workers = posInt(args, 'workers', 2);
   const popSize = posInt(args, 'pop-size', 20);
@@ -110,6 +137,8 @@ export async function run(args: string[]): Promise<void> {
       ),
     );
 
+  const controlBefore = await parallelControl(workers);
+  console.error(`parallel control (${workers} spinning threads; ${workers} = all cores free): ${controlBefore}`);
   try {
     // serial: the teacher in this thread
     let t = performance.now();
@@ -136,6 +165,7 @@ export async function run(args: string[]): Promise<void> {
     console.error(`pool of ${workers}: ${Math.round(poolMs)} ms; calls per replica ${perReplica.join(', ')}`);
     console.log(JSON.stringify({ bench: 'pool', run: 'pool', ms: Math.round(poolMs), calls: pooled.calls, evalCalls: pooled.evalCalls, dev: pooled.dev, test: pooled.test, perReplica }));
 
+    const controlAfter = await parallelControl(workers);
     const sameBest =
       pooled.bestZ !== null &&
       serial.bestZ !== null &&
@@ -156,6 +186,7 @@ export async function run(args: string[]): Promise<void> {
         task: taskName,
         teacher: ck.source,
         backend,
+        parallel_control: [controlBefore, controlAfter],
         serial_start_ms: Math.round(serialStartMs),
         pool_start_ms: Math.round(poolStartMs),
       }),
