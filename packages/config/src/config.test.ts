@@ -48,6 +48,7 @@ describe('parseConfig', () => {
       plugins: [],
       evalEvery: 100,
       checkpointEvery: 10,
+      testCurve: false,
       out: 'runs',
     });
     expect(c.sigma0).toBeUndefined();
@@ -198,7 +199,7 @@ describe('mergeFlags', () => {
       harmonizerOptions: {},
       distillLoss: 'kd',
       distillLossOptions: {},
-      pipeline: { evalEvery: 100, checkpointEvery: 10, distill: { steps: 32, batchSize: 32 } },
+      pipeline: { evalEvery: 100, checkpointEvery: 10, testCurve: false, distill: { steps: 32, batchSize: 32 } },
     });
   });
 });

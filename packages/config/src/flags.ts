@@ -130,6 +130,7 @@ export function methodOptions(config: GdfoConfig): ConfigMethodOptions {
     pipeline: {
       evalEvery: config.evalEvery,
       checkpointEvery: config.checkpointEvery,
+      testCurve: config.testCurve,
       distill: { steps: config.distill.steps, batchSize: config.distill.batchSize },
     },
   };

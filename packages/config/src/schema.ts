@@ -134,6 +134,10 @@ export const configSchema = z
       .describe('Plugins to load before the run: npm package names (resolved from the config file\'s folder) or paths.'),
     evalEvery: positiveInt().default(100).describe('Score the best point so far on dev every this many teacher calls (BBT: 100).'),
     checkpointEvery: nonNegativeInt().default(10).describe('Save a checkpoint every this many generations (0 = never).'),
+    testCurve: z
+      .boolean({ error: 'expected true or false' })
+      .default(false)
+      .describe('Also score the selected prompt on test at every dev check (a curve of the test metric against calls; evaluation calls, not charged).'),
     out: z
       .string({ error: 'expected a directory path (a string)' })
       .min(1, { error: 'expected a non-empty directory path' })

@@ -30,6 +30,11 @@ export interface PipelineConfig {
   evalEvery: number;
   /** Save a checkpoint every this many generations (0 = never). */
   checkpointEvery: number;
+  /**
+   * Also score the selected (best-on-dev) prompt on test at every dev check, for curves of the test metric
+   * against calls (benchmarks). Counted as evaluation calls, never charged. Default false.
+   */
+  testCurve?: boolean;
   distill: DistillConfig;
 }
 
@@ -52,6 +57,8 @@ export interface Tracking {
   bestDev: BestPoint | undefined;
   lastDevCalls: number;
   devHistory: { calls: number; value: number; loss: number }[];
+  /** Test metric of the selected prompt at each dev check (when `testCurve` is on). */
+  testHistory: { calls: number; value: number }[];
   trainHistory: { calls: number; best: number; mean: number }[];
   agreement: { generation: number; spearman: number; cosine: number }[];
 }
@@ -131,7 +138,7 @@ export function labelsOf(examples: readonly Example[]): Int32Array {
 }
 
 export function newTracking(): Tracking {
-  return { generation: 0, bestTrain: undefined, bestDev: undefined, lastDevCalls: -Infinity, devHistory: [], trainHistory: [], agreement: [] };
+  return { generation: 0, bestTrain: undefined, bestDev: undefined, lastDevCalls: -Infinity, devHistory: [], testHistory: [], trainHistory: [], agreement: [] };
 }
 
 export function captureState(ctx: RunContext): StateValue {
@@ -157,6 +164,7 @@ function trackingState(t: Tracking): StateValue {
     bestDev: best(t.bestDev),
     lastDevCalls: t.lastDevCalls,
     devHistory: t.devHistory.map((h) => ({ ...h })),
+    testHistory: t.testHistory.map((h) => ({ ...h })),
     trainHistory: t.trainHistory.map((h) => ({ ...h })),
     agreement: t.agreement.map((h) => ({ ...h })),
   };
@@ -181,6 +189,7 @@ export function restoreState(ctx: RunContext, state: StateValue): void {
     bestDev: t.bestDev ?? undefined,
     lastDevCalls: t.lastDevCalls,
     devHistory: t.devHistory,
+    testHistory: t.testHistory ?? [],
     trainHistory: t.trainHistory,
     agreement: t.agreement,
   });
@@ -202,6 +211,7 @@ export interface MethodResult {
   readonly bestZ: number[] | null;
   readonly stopReason: string;
   readonly devHistory: Tracking['devHistory'];
+  readonly testHistory: Tracking['testHistory'];
   readonly trainHistory: Tracking['trainHistory'];
   readonly agreement: Tracking['agreement'];
 }

@@ -233,6 +233,7 @@ function emptyResult(o: MethodOptions, fields: Partial<MethodResult>): MethodRes
     bestZ: null,
     stopReason: 'completed',
     devHistory: [],
+    testHistory: [],
     trainHistory: [],
     agreement: [],
     ...fields,

@@ -231,6 +231,12 @@ export async function devCheck(ctx: RunContext): Promise<void> {
   // BBT keeps the first prompt reaching the best dev metric (strictly greater replaces it).
   const improved = !prev || value > prev.value;
   if (improved) ctx.tracking.bestDev = { z: Float64Array.from(best.z), value, calls };
+  if (ctx.config.testCurve && ctx.task.test?.length) {
+    const chosen = ctx.tracking.bestDev!;
+    const t = await scorePoint(ctx, chosen.z, ctx.task.test, 'test');
+    const test = metricFromLogits(ctx.task.metric, t.logits, Int32Array.from(ctx.task.test, (e) => e.label), ctx.task.verbalizer.words.length);
+    ctx.tracking.testHistory.push({ calls, value: test });
+  }
   ctx.events.emit({
     specVersion: '1.0',
     type: 'eval',

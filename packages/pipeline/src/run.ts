@@ -173,6 +173,7 @@ export async function finishRun(ctx: RunContext, stopReason: string): Promise<Me
     bestZ: chosen ? Array.from(chosen.z) : null,
     stopReason,
     devHistory: ctx.tracking.devHistory,
+    testHistory: ctx.tracking.testHistory,
     trainHistory: ctx.tracking.trainHistory,
     agreement: ctx.tracking.agreement,
   };
