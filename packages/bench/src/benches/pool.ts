@@ -7,7 +7,8 @@
  * Times the runs only (teacher loading, thread start and one warm-up call per replica are excluded and
  * reported apart), checks the pooled run's best prompt equals the serial run's, measures before and after how
  * many cores are really free (`parallel_control`: `workers` spinning threads, = workers on an idle machine;
- * other processes on the machine lower it, and the speedup with it), and prints
+ * other processes on the machine lower it, and the speedup with it) and the median generation time of each
+ * run (less sensitive to a burst of load elsewhere than the totals), and prints
  * `{"bench":"pool","workers":2,"calls":N,"serial_ms":…,"pool_ms":…,"speedup":…,"same_best":true,…}`.
  *
  * The teacher is the shipped gdfo-teacher-mini, or `--checkpoint`; when neither exists, a random-init model of
@@ -19,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Task, Teacher } from '@gdfo/spec';
-import { createContainer, createRng } from '@gdfo/core';
+import { createContainer, createRng, RunEventBus } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
 import { getTask } from '@gdfo/tasks';
@@ -113,11 +114,18 @@ export async function run(args: string[]): Promise<void> {
   const options = { promptLength, batchSize: 32 };
   console.error(`bench pool: ${taskName} (${task.train.length} train examples), BBT d=${dim}, λ=${popSize}, ${generations} generations = ${budget} calls; teacher: ${ck.source}; backend ${backend}`);
 
-  const bbt = (teacher: Teacher): Promise<MethodResult> => {
+  /** BBT with `teacher`; also returns the wall time of each generation (robust to a burst of load elsewhere). */
+  const bbt = async (teacher: Teacher): Promise<MethodResult & { genMs: number[] }> => {
     const { registry } = createContainer({ seed });
     registerDfo(registry);
     registerLosses(registry);
-    return runMethod({
+    const events = new RunEventBus();
+    const marks: number[] = [];
+    const sub = events.events$.subscribe((e) => {
+      if (e.type === 'run-start' || e.type === 'generation') marks.push(performance.now());
+    });
+    const result = await runMethod({
+      events,
       method: 'bbt',
       task,
       teacher,
@@ -129,6 +137,12 @@ export async function run(args: string[]): Promise<void> {
       promptLength,
       pipeline: { evalEvery: budget, checkpointEvery: 0 },
     });
+    sub.unsubscribe();
+    return { ...result, genMs: marks.slice(1).map((t, i) => t - marks[i]!) };
+  };
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length ? (v[(v.length - 1) >> 1]! + v[v.length >> 1]!) / 2 : NaN;
   };
   const warm = (t: Teacher, n: number) =>
     Promise.all(
@@ -150,7 +164,7 @@ export async function run(args: string[]): Promise<void> {
     const serialMs = performance.now() - t;
     await local.close();
     console.error(`serial: ${Math.round(serialMs)} ms for ${serial.calls} calls (+${serial.evalCalls} eval calls)`);
-    console.log(JSON.stringify({ bench: 'pool', run: 'serial', ms: Math.round(serialMs), calls: serial.calls, evalCalls: serial.evalCalls, dev: serial.dev, test: serial.test }));
+    console.log(JSON.stringify({ bench: 'pool', run: 'serial', ms: Math.round(serialMs), calls: serial.calls, evalCalls: serial.evalCalls, dev: serial.dev, test: serial.test, generationMs: serial.genMs.map(Math.round) }));
 
     // pooled: `workers` threads, each with its own copy of the model and its own wasm backend
     t = performance.now();
@@ -163,7 +177,7 @@ export async function run(args: string[]): Promise<void> {
     const perReplica = pool.stats().map((s) => s.completed);
     await pool.close();
     console.error(`pool of ${workers}: ${Math.round(poolMs)} ms; calls per replica ${perReplica.join(', ')}`);
-    console.log(JSON.stringify({ bench: 'pool', run: 'pool', ms: Math.round(poolMs), calls: pooled.calls, evalCalls: pooled.evalCalls, dev: pooled.dev, test: pooled.test, perReplica }));
+    console.log(JSON.stringify({ bench: 'pool', run: 'pool', ms: Math.round(poolMs), calls: pooled.calls, evalCalls: pooled.evalCalls, dev: pooled.dev, test: pooled.test, perReplica, generationMs: pooled.genMs.map(Math.round) }));
 
     const controlAfter = await parallelControl(workers);
     const sameBest =
@@ -186,6 +200,8 @@ export async function run(args: string[]): Promise<void> {
         task: taskName,
         teacher: ck.source,
         backend,
+        median_generation_ms: { serial: Math.round(median(serial.genMs)), pool: Math.round(median(pooled.genMs)) },
+        median_generation_speedup: Math.round((median(serial.genMs) / median(pooled.genMs)) * 100) / 100,
         parallel_control: [controlBefore, controlAfter],
         serial_start_ms: Math.round(serialStartMs),
         pool_start_ms: Math.round(poolStartMs),
