@@ -1,0 +1,16 @@
+import { shippedCheckpoint, initBackend } from '@gdfo/models';
+import { getTask } from '@gdfo/tasks';
+import { createWorkerTeacher } from '@gdfo/pool';
+await initBackend({ prefer: 'wasm' });
+const dir = shippedCheckpoint('teacher');
+const task = await getTask('spam');
+const req = { examples: task.train, template: task.template, verbalizer: task.verbalizer, prompt: { kind: 'none' }, purpose: 'dev' };
+const spec = { kind: 'local', checkpoint: dir, options: { promptLength: 50, backend: 'wasm' } };
+const [a, b] = await Promise.all([createWorkerTeacher(spec), createWorkerTeacher(spec)]);
+await Promise.all([a.score(req), b.score(req)]);
+let t = performance.now(); for (let i = 0; i < 6; i++) await a.score(req); const seq = performance.now() - t;
+t = performance.now(); const c0 = process.cpuUsage();
+await Promise.all([(async () => { for (let i = 0; i < 6; i++) await a.score(req); })(), (async () => { for (let i = 0; i < 6; i++) await b.score(req); })()]);
+const par = performance.now() - t;
+console.log(`6 calls on one worker: ${seq.toFixed(0)} ms; 6+6 calls on two workers: ${par.toFixed(0)} ms; process cpu ${(process.cpuUsage(c0).user/1000).toFixed(0)} ms`);
+await a.close(); await b.close();
