@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { METHODS } from '@gdfo/pipeline';
+import { jsonErrorLocation, jsonErrorOffset } from '@gdfo/core';
 import {
   configReference,
   configSchemaText,
   EXAMPLE_CONFIG,
-  jsonErrorLocation,
-  jsonErrorOffset,
   loadConfig,
   mergeFlags,
   methodOptions,

@@ -7,4 +7,3 @@ export { loadConfig, parseConfig, parseConfigText, formatPath, describeValue, sc
 export { mergeFlags, methodOptions, type ConfigFlags, type ConfigMethodOptions } from './flags.js';
 export { configReference, configSchemaText, referenceRows, EXAMPLE_CONFIG, type ReferenceRow } from './reference.js';
 export { writeConfigDocs } from './write-docs.js';
-export { jsonErrorOffset, jsonErrorLocation } from './json.js';

@@ -9,7 +9,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNo
 import type { z } from 'zod';
 import { GdfoError } from '@gdfo/core';
 import { configSchema, type GdfoConfig } from './schema.js';
-import { jsonErrorLocation } from './json.js';
+import { jsonErrorLocation } from '@gdfo/core';
 
 type Path = readonly PropertyKey[];
 /** Finds the 1-based line of a key path in the source text, when known. */

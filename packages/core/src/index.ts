@@ -9,3 +9,4 @@ export * from './checkpoint.js';
 export * from './events.js';
 export * from './middleware/index.js';
 export * from './remote/index.js';
+export * from './json.js';

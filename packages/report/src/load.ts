@@ -8,7 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import type { RunEvent } from '@gdfo/spec';
 import type { MethodResult } from '@gdfo/pipeline';
 import { GdfoError } from '@gdfo/core';
-import { jsonErrorOffset } from '@gdfo/config';
+import { jsonErrorOffset } from '@gdfo/core';
 
 export interface RunData {
   /** Absolute path of the run directory. */
