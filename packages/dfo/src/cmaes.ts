@@ -38,33 +38,24 @@
  * Strategy options (OptimizerOptions.options): mu, active (true), lazyGapEvals, tolfun, tolx,
  * tolConditionCov, tolStagnation, tolUpSigma, ftarget, maxIterations, injectKeepLen (1), activeInjected (0).
  */
-import type { Candidate, MeanBasedOptimizer, OptimizerOptions, Rng, StateValue, TerminationReason } from '@gdfo/spec';
+import type { MeanBasedOptimizer, OptimizerOptions, StateValue } from '@gdfo/spec';
 import { GdfoError } from '@gdfo/core';
-import { BoxTransform } from './bounds.js';
+import { CmaBase, readCmaTermination, type CmaTermination } from './cma-base.js';
 import {
-  BestTracker,
   OptionReader,
-  SPEC_VERSION,
   checkAskCount,
-  checkCommon,
-  checkHeader,
-  checkTell,
   field,
+  flatten,
   isF64,
-  isNum,
-  optionError,
   rankOrder,
-  resolveBounds,
-  resolveSigma0,
-  resolveX0,
   sameVector,
-  stateError,
   isFloat64Array,
+  numberField,
+  vectorField,
 } from './common.js';
-import { FitnessHistory } from './history.js';
-import { EighWorkspace, eighUpper } from './linalg.js';
+import { EighWorkspace, eighUpper, matVec } from './linalg.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
-const { abs, ceil, exp, floor, log, max, min, sqrt } = Math;
+const { exp, floor, log, max, min, sqrt } = Math;
 const isFiniteNumber = Number.isFinite;
 
 /** Learning rates and weights of CMA-ES for a given n and λ (Hansen's tutorial, Table 1). */
@@ -143,20 +134,11 @@ export interface CMAESInfo {
   readonly lazyGapEvals: number;
 }
 
-export class CMAES implements MeanBasedOptimizer {
-  readonly specVersion = SPEC_VERSION;
-  readonly name: string = 'cma-es';
-  readonly dim: number;
-  readonly popSize: number;
+export class CMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
   readonly params: CMAParameters;
   /** Evaluations between two eigendecompositions. */
   readonly lazyGapEvals: number;
-  readonly sigma0: number;
 
-  private readonly rng: Rng;
-  private readonly transform: BoxTransform | undefined;
-  private readonly m: Float64Array;
-  private _sigma: number;
   /** Covariance, upper triangle authoritative (row-major, j ≥ i). */
   private readonly C: Float64Array;
   /** Eigenvectors as columns (row-major). */
@@ -164,70 +146,32 @@ export class CMAES implements MeanBasedOptimizer {
   /** B·diag(D), row-major (derived from B and D). */
   private readonly BD: Float64Array;
   private readonly D: Float64Array;
-  private readonly pc: Float64Array;
-  private readonly ps: Float64Array;
   private bIdentity = true;
-  private gen = 0;
-  private evals = 0;
   private evalsAtEigen = 0;
   private eigenCount = 0;
-  private meanVersion = 0;
-  private nonFinite = 0;
-  private pending: Pending[] = [];
   private injectQueue: Float64Array[] = [];
-  private readonly bestTracker = new BestTracker();
-  private readonly history: FitnessHistory;
   private ws: EighWorkspace | undefined;
 
   // options
-  private readonly maxEvaluations: number;
-  private readonly maxIterations: number;
-  private readonly ftarget: number;
-  private readonly tolfun: number;
-  private readonly tolx: number;
-  private readonly tolConditionCov: number;
-  private readonly tolStagnation: number;
-  private readonly tolUpSigma: number;
+  protected readonly termination: CmaTermination;
   private readonly injectKeepLen: number;
   private readonly activeInjected: number;
 
   constructor(options: OptimizerOptions, strategyName = 'cma-es') {
-    this.name = strategyName;
-    checkCommon(strategyName, options);
-    const n = options.dim;
-    if (n < 1) optionError(strategyName, `options.dim must be ≥ 1, got ${n}`);
-    this.dim = n;
-    this.rng = options.rng;
-    const box = resolveBounds(strategyName, options);
-    this.transform = box ? new BoxTransform(box) : undefined;
-    const x0 = resolveX0(strategyName, options, box);
-    this.sigma0 = resolveSigma0(options, box);
-    const defaultLambda = 4 + floor(3 * log(n));
-    const lambda = options.popSize ?? defaultLambda;
-    if (!Number.isInteger(lambda) || lambda < 2) optionError(strategyName, `options.popSize must be an integer ≥ 2, got ${lambda}`);
-    this.popSize = lambda;
+    super(strategyName, options);
+    const n = this.dim;
+    const lambda = this.popSize;
     const r = new OptionReader(strategyName, options.options);
     const mu = r.number('mu', floor(lambda / 2), { integer: true, min: 1, max: lambda });
     const active = r.boolean('active', true);
     this.params = cmaParameters(n, lambda, mu, active);
     const p = this.params;
     this.lazyGapEvals = r.number('lazyGapEvals', (0.5 * lambda) / ((p.c1 + p.cmu) * n), { min: 0 });
-    this.tolfun = r.number('tolfun', 1e-11, { min: 0 });
-    this.tolx = r.number('tolx', 1e-11, { min: 0 });
-    this.tolConditionCov = r.number('tolConditionCov', 1e14, { min: 1 });
-    this.tolStagnation = r.number('tolStagnation', floor(100 + (100 * n ** 1.5) / lambda), { min: 0 });
-    this.tolUpSigma = r.number('tolUpSigma', 1e20, { min: 0, exclusiveMin: true });
-    this.ftarget = r.number('ftarget', -Infinity);
-    this.maxIterations = r.number('maxIterations', floor(100 + (150 * (n + 3) ** 2) / sqrt(lambda)), { min: 1 });
+    this.termination = readCmaTermination(r, n, lambda);
     this.injectKeepLen = r.number('injectKeepLen', 1, { min: 0 });
     this.activeInjected = r.number('activeInjected', 0, { min: 0, max: 1 });
     r.finish();
-    this.maxEvaluations = options.maxEvaluations ?? Infinity;
 
-    this.m = new Float64Array(n);
-    if (this.transform) this.transform.toGeno(x0, this.m);
-    else this.m.set(x0);
-    this._sigma = this.sigma0;
     this.C = new Float64Array(n * n);
     this.B = new Float64Array(n * n);
     this.BD = new Float64Array(n * n);
@@ -237,55 +181,10 @@ export class CMAES implements MeanBasedOptimizer {
       this.B[i * n + i] = 1;
       this.BD[i * n + i] = 1;
     }
-    this.pc = new Float64Array(n);
-    this.ps = new Float64Array(n);
-    this.history = new FitnessHistory(10 + ceil((30 * n) / lambda));
-  }
-
-  get sigma(): number {
-    return this._sigma;
-  }
-  get generation(): number {
-    return this.gen;
-  }
-  get evaluations(): number {
-    return this.evals;
-  }
-  get best(): Candidate | undefined {
-    return this.bestTracker.best;
-  }
-  /** Told fitness values that were NaN or ±Infinity (ranked last). */
-  get nonFiniteEvaluations(): number {
-    return this.nonFinite;
   }
 
   info(): CMAESInfo {
-    let lo = Infinity;
-    let hi = 0;
-    for (let i = 0; i < this.dim; i++) {
-      const d = this.D[i] as number;
-      lo = min(lo, d);
-      hi = max(hi, d);
-    }
-    return { eigendecompositions: this.eigenCount, conditionNumber: (hi / lo) ** 2, lazyGapEvals: this.lazyGapEvals };
-  }
-
-  /** Distribution mean, in the box when bounds are set. */
-  mean(): Float64Array {
-    const out = new Float64Array(this.dim);
-    return this.transform ? this.transform.toPheno(this.m, out) : (out.set(this.m), out);
-  }
-
-  setMean(mean: Float64Array): void {
-    if (!isFloat64Array(mean) || mean.length !== this.dim) {
-      throw new GdfoError('BAD_ARGUMENT', `${this.name}.setMean: mean must be a Float64Array of length ${this.dim}`);
-    }
-    for (let i = 0; i < this.dim; i++) {
-      if (!isFiniteNumber(mean[i])) throw new GdfoError('BAD_ARGUMENT', `${this.name}.setMean: mean[${i}] is ${mean[i]}`);
-    }
-    if (this.transform) this.transform.toGeno(mean, this.m);
-    else this.m.set(mean);
-    this.meanVersion++;
+    return { eigendecompositions: this.eigenCount, conditionNumber: this.conditionNumber(), lazyGapEvals: this.lazyGapEvals };
   }
 
   /** The diagonal of C (variances before σ²). */
@@ -419,16 +318,7 @@ export class CMAES implements MeanBasedOptimizer {
         y3[i] = s3;
       }
     }
-    for (; k < count; k++) {
-      const z = zs[k] as Float64Array;
-      const y = ys[k] as Float64Array;
-      for (let i = 0; i < n; i++) {
-        const ri = i * n;
-        let s = 0;
-        for (let j = 0; j < n; j++) s += (BD[ri + j] as number) * (z[j] as number);
-        y[i] = s;
-      }
-    }
+    for (; k < count; k++) matVec(BD, zs[k] as Float64Array, n, ys[k] as Float64Array);
     return ys;
   }
 
@@ -461,15 +351,12 @@ export class CMAES implements MeanBasedOptimizer {
   }
 
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
-    checkTell(this.name, this.dim, points, fitness);
+    const p = this.params;
+    this.checkTellCount(points, fitness, p.mu);
     const n = this.dim;
     const count = points.length;
-    const p = this.params;
     const lambda = p.lambda;
     const mu = p.mu;
-    if (count < mu) {
-      throw new GdfoError('BAD_ARGUMENT', `${this.name}.tell: got ${count} points; at least mu = ${mu} are needed`);
-    }
     const sigma = this._sigma;
     const clipLen = sqrt(n) + (2 * n) / (n + 2);
     const ys: Float64Array[] = new Array(count);
@@ -514,7 +401,6 @@ export class CMAES implements MeanBasedOptimizer {
     }
 
     const { order, nonFinite } = rankOrder(fitness);
-    this.nonFinite += nonFinite;
     const weights = new Float64Array(count);
     for (let r = 0; r < count; r++) {
       let w = 0;
@@ -583,33 +469,15 @@ export class CMAES implements MeanBasedOptimizer {
     const decay = 1 + p.c1 * deltaH - p.c1 - p.cmu * wsum;
     this.updateC(decay, vecs, coefs);
 
-    // step size
-    this._sigma = sigma * exp((p.cs / p.damps) * (psNorm / p.chiN - 1));
-    if (!(this._sigma <= 1e32)) this._sigma = 1e32;
-
-    // bookkeeping
-    this.gen++;
-    this.evals += count;
-    for (let k = 0; k < count; k++) this.bestTracker.offer(points[k] as Float64Array, fitness[k] as number);
-    const sorted: number[] = [];
-    for (const k of order) if (isFiniteNumber(fitness[k])) sorted.push(fitness[k] as number);
-    this.history.record(this.gen, sorted, nonFinite > 0);
-    this.pending = [];
+    // step size, bookkeeping
+    this.endTell(points, fitness, order, nonFinite, sigma * exp((p.cs / p.damps) * (psNorm / p.chiN - 1)));
   }
 
   /** B·v. */
   private rotate(v: Float64Array): Float64Array {
     const n = this.dim;
     if (this.bIdentity) return Float64Array.from(v);
-    const out = new Float64Array(n);
-    const B = this.B;
-    for (let i = 0; i < n; i++) {
-      const ri = i * n;
-      let s = 0;
-      for (let j = 0; j < n; j++) s += (B[ri + j] as number) * (v[j] as number);
-      out[i] = s;
-    }
-    return out;
+    return matVec(this.B, v, n, new Float64Array(n));
   }
 
   /** C ← decay·C + Σ_k coefs[k]·v_k·v_kᵀ on the upper triangle. */
@@ -687,68 +555,45 @@ export class CMAES implements MeanBasedOptimizer {
     }
   }
 
-  stop(): TerminationReason[] {
-    const n = this.dim;
-    const out: TerminationReason[] = [];
-    if (this.evals >= this.maxEvaluations) out.push('maxfevals');
-    if (this.gen >= this.maxIterations) out.push('maxiter');
-    const b = this.bestTracker.best;
-    if (b && b.f <= this.ftarget) out.push('ftarget');
-    if (this.gen > 0 && this.history.range() < this.tolfun) out.push('tolfun');
-    const s = this._sigma;
-    let allSmall = true;
-    let noEffectCoord = false;
-    for (let i = 0; i < n; i++) {
-      const cii = this.C[i * n + i] as number;
-      const sd = sqrt(cii);
-      if (s * max(abs(this.pc[i] as number), sd) >= this.tolx) allSmall = false;
-      const mi = this.m[i] as number;
-      if (mi === mi + 0.2 * s * sd) noEffectCoord = true;
-    }
-    if (allSmall) out.push('tolx');
+  protected variance(i: number): number {
+    return this.C[i * this.dim + i] as number;
+  }
+
+  /** (max D / min D)². */
+  protected conditionNumber(): number {
     let lo = Infinity;
     let hi = 0;
+    for (let i = 0; i < this.dim; i++) {
+      const d = this.D[i] as number;
+      lo = min(lo, d);
+      hi = max(hi, d);
+    }
+    return (hi / lo) ** 2;
+  }
+
+  protected maxStd(): number {
+    let hi = 0;
+    for (let i = 0; i < this.dim; i++) hi = max(hi, this.D[i] as number);
+    return hi;
+  }
+
+  /** Along the eigenvector `ax` (column of B), scaled by 0.1·σ·D_ax. */
+  protected noEffectAxis(ax: number, sigma: number): boolean {
+    const n = this.dim;
+    const f = 0.1 * sigma * (this.D[ax] as number);
     for (let i = 0; i < n; i++) {
-      lo = min(lo, this.D[i] as number);
-      hi = max(hi, this.D[i] as number);
+      const mi = this.m[i] as number;
+      if (mi !== mi + f * (this.B[i * n + ax] as number)) return false;
     }
-    if ((hi / lo) ** 2 > this.tolConditionCov) out.push('conditioncov');
-    if (this.gen > 0) {
-      const ax = this.gen % n;
-      const f = 0.1 * s * (this.D[ax] as number);
-      let noEffectAxis = true;
-      for (let i = 0; i < n; i++) {
-        const mi = this.m[i] as number;
-        if (mi !== mi + f * (this.B[i * n + ax] as number)) {
-          noEffectAxis = false;
-          break;
-        }
-      }
-      if (noEffectAxis) out.push('noeffectaxis');
-    }
-    if (noEffectCoord) out.push('noeffectcoord');
-    if (this.gen > this.tolStagnation && this.history.stagnation()) out.push('tolstagnation');
-    if (s / this.sigma0 > this.tolUpSigma * hi) out.push('tolupsigma');
-    return out;
+    return true;
   }
 
   state(): StateValue {
     const n = this.dim;
     const pend = this.pending;
-    const flat = (get: (p: Pending) => Float64Array): Float64Array => {
-      const out = new Float64Array(pend.length * n);
-      pend.forEach((p, k) => out.set(get(p), k * n));
-      return out;
-    };
-    const inj = new Float64Array(this.injectQueue.length * n);
-    this.injectQueue.forEach((d, k) => inj.set(d, k * n));
+    const flat = (get: (p: Pending) => Float64Array): Float64Array => flatten(pend.map(get), n);
     return {
-      strategy: this.name,
-      version: 1,
-      dim: n,
-      popSize: this.popSize,
-      mean: Float64Array.from(this.m),
-      sigma: this._sigma,
+      ...this.stateStart(),
       C: Float64Array.from(this.C),
       B: Float64Array.from(this.B),
       D: Float64Array.from(this.D),
@@ -767,35 +612,29 @@ export class CMAES implements MeanBasedOptimizer {
       pendingY: flat((p) => p.y),
       pendingInjected: pend.map((p) => p.injected),
       pendingMeanVersion: pend.map((p) => p.meanVersion),
-      injectQueue: inj,
-      best: this.bestTracker.state(),
-      history: this.history.state(),
-      rng: this.rng.state(),
+      injectQueue: flatten(this.injectQueue, n),
+      ...this.stateEnd(),
     };
   }
 
   restore(state: StateValue): void {
     const name = this.name;
     const n = this.dim;
-    checkHeader(name, state, n);
-    const ps = field<number>(name, state, 'popSize', isNum, 'a number');
-    if (ps !== this.popSize) stateError(name, `state has popSize ${ps}, this optimizer has ${this.popSize}`);
+    this.restoreStart(state);
     const s = state as Record<string, StateValue>;
-    this.m.set(field<Float64Array>(name, state, 'mean', isF64(n), `a Float64Array of length ${n}`));
-    this._sigma = field<number>(name, state, 'sigma', isNum, 'a number');
-    this.C.set(field<Float64Array>(name, state, 'C', isF64(n * n), `a Float64Array of length ${n * n}`));
-    this.B.set(field<Float64Array>(name, state, 'B', isF64(n * n), `a Float64Array of length ${n * n}`));
-    this.D.set(field<Float64Array>(name, state, 'D', isF64(n), `a Float64Array of length ${n}`));
+    this.C.set(vectorField(name, state, 'C', n * n));
+    this.B.set(vectorField(name, state, 'B', n * n));
+    this.D.set(vectorField(name, state, 'D', n));
     this.bIdentity = s.bIdentity === true;
     this.fillBD();
-    this.pc.set(field<Float64Array>(name, state, 'pc', isF64(n), `a Float64Array of length ${n}`));
-    this.ps.set(field<Float64Array>(name, state, 'ps', isF64(n), `a Float64Array of length ${n}`));
-    this.gen = field<number>(name, state, 'generation', isNum, 'a number');
-    this.evals = field<number>(name, state, 'evaluations', isNum, 'a number');
-    this.evalsAtEigen = field<number>(name, state, 'evalsAtEigen', isNum, 'a number');
-    this.eigenCount = field<number>(name, state, 'eigenCount', isNum, 'a number');
-    this.meanVersion = field<number>(name, state, 'meanVersion', isNum, 'a number');
-    this.nonFinite = field<number>(name, state, 'nonFinite', isNum, 'a number');
+    this.pc.set(vectorField(name, state, 'pc', n));
+    this.ps.set(vectorField(name, state, 'ps', n));
+    this.gen = numberField(name, state, 'generation');
+    this.evals = numberField(name, state, 'evaluations');
+    this.evalsAtEigen = numberField(name, state, 'evalsAtEigen');
+    this.eigenCount = numberField(name, state, 'eigenCount');
+    this.meanVersion = numberField(name, state, 'meanVersion');
+    this.nonFinite = numberField(name, state, 'nonFinite');
     const px = field<Float64Array>(name, state, 'pendingX', isF64(), 'a Float64Array');
     const pxg = field<Float64Array>(name, state, 'pendingXg', isF64(px.length), 'a Float64Array');
     const pz = field<Float64Array>(name, state, 'pendingZ', isF64(px.length), 'a Float64Array');
@@ -810,9 +649,7 @@ export class CMAES implements MeanBasedOptimizer {
     const inj = field<Float64Array>(name, state, 'injectQueue', isF64(), 'a Float64Array');
     this.injectQueue = [];
     for (let k = 0; k * n < inj.length; k++) this.injectQueue.push(inj.slice(k * n, (k + 1) * n));
-    this.bestTracker.restore(s.best as StateValue);
-    this.history.restore(s.history as StateValue);
-    this.rng.restore(s.rng as StateValue);
+    this.restoreEnd(state);
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * Helpers shared by the strategies: option reading with one-line errors, bounds, ranking with non-finite
- * fitness last, best-so-far tracking, state (de)serialization checks.
+ * fitness last, best-so-far tracking, state (de)serialization checks, the `StrategyBase` class that holds the
+ * bookkeeping every strategy shares, and the antithetic-pair helpers of SPSA and Gaussian smoothing.
  */
-import type { Candidate, OptimizerOptions, Rng, StateValue } from '@gdfo/spec';
+import type { Candidate, OptimizerOptions, Rng, StateValue, TerminationReason } from '@gdfo/spec';
 import { GdfoError } from '@gdfo/core';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { max, min } = Math;
@@ -285,6 +286,16 @@ export const isF64 =
   (v: unknown): boolean =>
     isFloat64Array(v) && (len === undefined || v.length === len);
 
+/** A number field of a state. */
+export function numberField(strategy: string, s: StateValue, key: string): number {
+  return field<number>(strategy, s, key, isNum, 'a number');
+}
+
+/** A Float64Array field of length `len` of a state. */
+export function vectorField(strategy: string, s: StateValue, key: string, len: number): Float64Array {
+  return field<Float64Array>(strategy, s, key, isF64(len), `a Float64Array of length ${len}`);
+}
+
 /** Checks the header common to every strategy state. */
 export function checkHeader(strategy: string, s: StateValue, dim: number): void {
   const kind = field<string>(strategy, s, 'strategy', (v) => typeof v === 'string', 'a string');
@@ -347,4 +358,167 @@ export function median(values: ArrayLike<number>): number {
   a.sort((x, y) => x - y);
   const h = a.length >> 1;
   return a.length % 2 ? (a[h] as number) : ((a[h - 1] as number) + (a[h] as number)) / 2;
+}
+
+/** The three fields every strategy state begins with. */
+export function stateHeader(strategy: string, dim: number): { strategy: string; version: 1; dim: number } {
+  return { strategy, version: 1, dim };
+}
+
+/**
+ * The bookkeeping every single-run strategy shares: name, dim, RNG and evaluation budget; the generation,
+ * evaluation and non-finite counters with their getters; the best-so-far; the counting side of `tell`; the
+ * budget termination tests; the counters' part of `state()` / `restore()`.
+ */
+export abstract class StrategyBase {
+  readonly specVersion = SPEC_VERSION;
+  readonly name: string;
+  readonly dim: number;
+  protected readonly rng: Rng;
+  /** options.maxEvaluations (Infinity when not given). */
+  protected readonly maxEvaluations: number;
+  /** Stop once the best value is at most this (`ftarget` option). */
+  protected abstract readonly ftarget: number;
+  /** Stop after this many generations (`maxIterations` option). */
+  protected abstract readonly maxIterations: number;
+  protected gen = 0;
+  protected evals = 0;
+  protected nonFinite = 0;
+  protected readonly bestTracker = new BestTracker();
+
+  /** Validates the common options (`checkCommon`), errors naming `name`. */
+  protected constructor(name: string, options: OptimizerOptions) {
+    checkCommon(name, options);
+    this.name = name;
+    this.dim = options.dim;
+    this.rng = options.rng;
+    this.maxEvaluations = options.maxEvaluations ?? Infinity;
+  }
+
+  get generation(): number {
+    return this.gen;
+  }
+  get evaluations(): number {
+    return this.evals;
+  }
+  get best(): Candidate | undefined {
+    return this.bestTracker.best;
+  }
+  /** Told fitness values that were NaN or ±Infinity. */
+  get nonFiniteEvaluations(): number {
+    return this.nonFinite;
+  }
+
+  /** Counts the told points and their non-finite values; offers the finite ones to `best` in told order. */
+  protected recordTold(points: readonly Float64Array[], fitness: readonly number[]): void {
+    for (let k = 0; k < points.length; k++) {
+      const f = fitness[k] as number;
+      if (!isFiniteNumber(f)) this.nonFinite++;
+      else this.bestTracker.offer(points[k] as Float64Array, f);
+    }
+    this.evals += points.length;
+  }
+
+  /** The termination tests every strategy makes, in this order: maxfevals, maxiter, ftarget (subclasses add theirs). */
+  stop(): TerminationReason[] {
+    const out: TerminationReason[] = [];
+    if (this.evals >= this.maxEvaluations) out.push('maxfevals');
+    if (this.gen >= this.maxIterations) out.push('maxiter');
+    const b = this.bestTracker.best;
+    if (b && b.f <= this.ftarget) out.push('ftarget');
+    return out;
+  }
+
+  /** `setMean` of a strategy whose mean is the point `x`: checks `mean`, copies it into x, clips x into the box. */
+  protected moveMean(x: Float64Array, mean: Float64Array, box: Box | undefined): void {
+    this.checkMean(mean, false);
+    x.set(mean);
+    if (box) clipInto(x, box);
+  }
+
+  /** Checks the argument of `setMean` (and that it is finite when `finite`). */
+  protected checkMean(mean: Float64Array, finite: boolean): void {
+    if (!isFloat64Array(mean) || mean.length !== this.dim) {
+      throw new GdfoError('BAD_ARGUMENT', `${this.name}.setMean: mean must be a Float64Array of length ${this.dim}`);
+    }
+    if (!finite) return;
+    for (let i = 0; i < this.dim; i++) {
+      if (!isFiniteNumber(mean[i])) throw new GdfoError('BAD_ARGUMENT', `${this.name}.setMean: mean[${i}] is ${mean[i]}`);
+    }
+  }
+
+  /** The counters as state fields, in this order (the generation under `genKey`). */
+  protected countersState(genKey = 'generation'): Record<string, number> {
+    return { [genKey]: this.gen, evaluations: this.evals, nonFinite: this.nonFinite };
+  }
+
+  /** Restores the counters written by `countersState`, in the same order. */
+  protected restoreCounters(state: StateValue, genKey = 'generation'): void {
+    this.gen = numberField(this.name, state, genKey);
+    this.evals = numberField(this.name, state, 'evaluations');
+    this.nonFinite = numberField(this.name, state, 'nonFinite');
+  }
+}
+
+/** A perturbation pair centre ± d of SPSA and Gaussian smoothing. */
+export interface PointPair {
+  readonly plus: Float64Array;
+  readonly minus: Float64Array;
+}
+
+/** Checks the count of an `ask` that returns pairs. */
+export function checkPairCount(strategy: string, count: number): void {
+  if (!Number.isInteger(count) || count < 2 || count % 2 !== 0) {
+    throw new GdfoError('BAD_ARGUMENT', `${strategy}.ask: count must be an even integer ≥ 2, got ${count}`);
+  }
+}
+
+/** Checks an even popSize ≥ 2 (`what`: what the pairs are, for the message). */
+export function checkPairPopSize(strategy: string, popSize: number, what: string): number {
+  if (!Number.isInteger(popSize) || popSize < 2 || popSize % 2 !== 0) {
+    optionError(strategy, `options.popSize must be an even integer ≥ 2 (${what}), got ${popSize}`);
+  }
+  return popSize;
+}
+
+/** The pair centre ± d, d_i = offset(i) called for i = 0…n−1 in order, both points clipped into the box. */
+export function pointPair(centre: Float64Array, box: Box | undefined, offset: (i: number) => number): PointPair {
+  const n = centre.length;
+  const plus = new Float64Array(n);
+  const minus = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = offset(i);
+    plus[i] = (centre[i] as number) + d;
+    minus[i] = (centre[i] as number) - d;
+  }
+  if (box) {
+    clipInto(plus, box);
+    clipInto(minus, box);
+  }
+  return { plus, minus };
+}
+
+/**
+ * Calls `visit(pair, f(plus), f(minus))` for each pending pair whose two points were told (matched by content)
+ * with finite values, in pending order; returns how many pairs it visited.
+ */
+export function visitToldPairs<P extends PointPair>(
+  pending: readonly P[],
+  points: readonly Float64Array[],
+  fitness: readonly number[],
+  visit: (pair: P, fPlus: number, fMinus: number) => void,
+): number {
+  const find = (x: Float64Array): number => {
+    for (let k = 0; k < points.length; k++) if (sameVector(points[k] as Float64Array, x)) return fitness[k] as number;
+    return NaN;
+  };
+  let pairs = 0;
+  for (const pair of pending) {
+    const fp = find(pair.plus);
+    const fm = find(pair.minus);
+    if (!isFiniteNumber(fp) || !isFiniteNumber(fm)) continue;
+    pairs++;
+    visit(pair, fp, fm);
+  }
+  return pairs;
 }

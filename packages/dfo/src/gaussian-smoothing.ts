@@ -18,35 +18,41 @@
  * (the estimate is then biased at the boundary).
  * Strategy options: learningRate, lrDecay, beta1, beta2, epsilon, ftarget, maxIterations.
  */
-import type { Candidate, MeanBasedOptimizer, OptimizerOptions, Rng, StateValue, TerminationReason } from '@gdfo/spec';
-import { GdfoError } from '@gdfo/core';
+import type { MeanBasedOptimizer, OptimizerOptions, StateValue } from '@gdfo/spec';
+import { defaultPopSize } from './cma-base.js';
 import {
-  BestTracker,
   OptionReader,
-  SPEC_VERSION,
-  checkCommon,
+  StrategyBase,
   checkHeader,
+  checkPairCount,
+  checkPairPopSize,
   checkTell,
   clipInto,
   field,
+  flatten,
   isF64,
-  isNum,
-  optionError,
+  pointPair,
   resolveBounds,
   resolveSigma0,
   resolveX0,
-  sameVector,
+  stateHeader,
+  unflatten,
+  visitToldPairs,
+  numberField,
+  vectorField,
   type Box,
-  isFloat64Array,
+  type PointPair,
 } from './common.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
-const { floor, log, sqrt } = Math;
-const isFiniteNumber = Number.isFinite;
+const { sqrt } = Math;
 
-export class GaussianSmoothing implements MeanBasedOptimizer {
-  readonly specVersion = SPEC_VERSION;
-  readonly name = 'gaussian-smoothing';
-  readonly dim: number;
+/** An antithetic pair x ± μ·u and its direction u. */
+interface DirectionPair extends PointPair {
+  readonly u: Float64Array;
+}
+
+export class GaussianSmoothing extends StrategyBase implements MeanBasedOptimizer {
+  declare readonly name: 'gaussian-smoothing';
   readonly popSize: number;
   readonly smoothing: number;
   readonly learningRate: number;
@@ -54,35 +60,24 @@ export class GaussianSmoothing implements MeanBasedOptimizer {
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
-  private readonly rng: Rng;
   private readonly box: Box | undefined;
   private readonly x: Float64Array;
   private readonly m1: Float64Array;
   private readonly m2: Float64Array;
   private t = 0;
-  private gen = 0;
-  private evals = 0;
-  private nonFinite = 0;
-  private pending: { u: Float64Array; plus: Float64Array; minus: Float64Array }[] = [];
-  private readonly bestTracker = new BestTracker();
-  private readonly ftarget: number;
-  private readonly maxIterations: number;
-  private readonly maxEvaluations: number;
+  private pending: DirectionPair[] = [];
+  protected readonly ftarget: number;
+  protected readonly maxIterations: number;
 
   constructor(options: OptimizerOptions) {
+    super('gaussian-smoothing', options);
     const name = this.name;
-    checkCommon(name, options);
-    const n = options.dim;
-    this.dim = n;
-    this.rng = options.rng;
+    const n = this.dim;
     this.box = resolveBounds(name, options);
     this.x = resolveX0(name, options, this.box);
     this.smoothing = resolveSigma0(options, this.box);
-    const def = 4 + floor(3 * log(n));
-    this.popSize = options.popSize ?? def + (def % 2);
-    if (!Number.isInteger(this.popSize) || this.popSize < 2 || this.popSize % 2 !== 0) {
-      optionError(name, `options.popSize must be an even integer ≥ 2 (antithetic pairs), got ${this.popSize}`);
-    }
+    const def = defaultPopSize(n);
+    this.popSize = checkPairPopSize(name, options.popSize ?? def + (def % 2), 'antithetic pairs');
     const r = new OptionReader(name, options.options);
     this.learningRate = r.number('learningRate', 0.1 * this.smoothing, { min: 0, exclusiveMin: true });
     this.lrDecay = r.number('lrDecay', 1, { min: 0, max: 1, exclusiveMin: true });
@@ -92,7 +87,6 @@ export class GaussianSmoothing implements MeanBasedOptimizer {
     this.ftarget = r.number('ftarget', -Infinity);
     this.maxIterations = r.number('maxIterations', Infinity, { min: 1 });
     r.finish();
-    this.maxEvaluations = options.maxEvaluations ?? Infinity;
     this.m1 = new Float64Array(n);
     this.m2 = new Float64Array(n);
   }
@@ -101,52 +95,27 @@ export class GaussianSmoothing implements MeanBasedOptimizer {
   get sigma(): number {
     return this.smoothing;
   }
-  get generation(): number {
-    return this.gen;
-  }
-  get evaluations(): number {
-    return this.evals;
-  }
-  get best(): Candidate | undefined {
-    return this.bestTracker.best;
-  }
-  get nonFiniteEvaluations(): number {
-    return this.nonFinite;
-  }
   mean(): Float64Array {
     return Float64Array.from(this.x);
   }
   setMean(mean: Float64Array): void {
-    if (!isFloat64Array(mean) || mean.length !== this.dim) {
-      throw new GdfoError('BAD_ARGUMENT', `${this.name}.setMean: mean must be a Float64Array of length ${this.dim}`);
-    }
-    this.x.set(mean);
-    if (this.box) clipInto(this.x, this.box);
+    this.moveMean(this.x, mean, this.box);
   }
 
   ask(count: number = this.popSize): Float64Array[] {
-    if (!Number.isInteger(count) || count < 2 || count % 2 !== 0) {
-      throw new GdfoError('BAD_ARGUMENT', `${this.name}.ask: count must be an even integer ≥ 2, got ${count}`);
-    }
+    checkPairCount(this.name, count);
     const n = this.dim;
     const mu = this.smoothing;
     const out: Float64Array[] = [];
     for (let q = 0; q < count / 2; q++) {
       const u = new Float64Array(n);
-      const plus = new Float64Array(n);
-      const minus = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
+      const pair = pointPair(this.x, this.box, (i) => {
         const g = this.rng.gaussian();
         u[i] = g;
-        plus[i] = (this.x[i] as number) + mu * g;
-        minus[i] = (this.x[i] as number) - mu * g;
-      }
-      if (this.box) {
-        clipInto(plus, this.box);
-        clipInto(minus, this.box);
-      }
-      this.pending.push({ u, plus, minus });
-      out.push(Float64Array.from(plus), Float64Array.from(minus));
+        return mu * g;
+      });
+      this.pending.push({ u, ...pair });
+      out.push(Float64Array.from(pair.plus), Float64Array.from(pair.minus));
     }
     return out;
   }
@@ -154,26 +123,12 @@ export class GaussianSmoothing implements MeanBasedOptimizer {
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
     checkTell(this.name, this.dim, points, fitness);
     const n = this.dim;
-    for (let k = 0; k < points.length; k++) {
-      const f = fitness[k] as number;
-      if (!isFiniteNumber(f)) this.nonFinite++;
-      else this.bestTracker.offer(points[k] as Float64Array, f);
-    }
-    this.evals += points.length;
-    const find = (x: Float64Array): number => {
-      for (let k = 0; k < points.length; k++) if (sameVector(points[k] as Float64Array, x)) return fitness[k] as number;
-      return NaN;
-    };
+    this.recordTold(points, fitness);
     const g = new Float64Array(n);
-    let pairs = 0;
-    for (const { u, plus, minus } of this.pending) {
-      const fp = find(plus);
-      const fm = find(minus);
-      if (!isFiniteNumber(fp) || !isFiniteNumber(fm)) continue;
-      pairs++;
+    const pairs = visitToldPairs(this.pending, points, fitness, ({ u }, fp, fm) => {
       const d = fp - fm;
       for (let i = 0; i < n; i++) g[i] = (g[i] as number) + d * (u[i] as number);
-    }
+    });
     this.pending = [];
     this.gen++;
     if (pairs === 0) return;
@@ -195,35 +150,16 @@ export class GaussianSmoothing implements MeanBasedOptimizer {
     if (this.box) clipInto(this.x, this.box);
   }
 
-  stop(): TerminationReason[] {
-    const out: TerminationReason[] = [];
-    if (this.evals >= this.maxEvaluations) out.push('maxfevals');
-    if (this.gen >= this.maxIterations) out.push('maxiter');
-    const b = this.bestTracker.best;
-    if (b && b.f <= this.ftarget) out.push('ftarget');
-    return out;
-  }
-
   state(): StateValue {
     const n = this.dim;
-    const pp = new Float64Array(this.pending.length * 3 * n);
-    this.pending.forEach((p, q) => {
-      pp.set(p.u, 3 * q * n);
-      pp.set(p.plus, (3 * q + 1) * n);
-      pp.set(p.minus, (3 * q + 2) * n);
-    });
     return {
-      strategy: this.name,
-      version: 1,
-      dim: n,
+      ...stateHeader(this.name, n),
       x: Float64Array.from(this.x),
       m1: Float64Array.from(this.m1),
       m2: Float64Array.from(this.m2),
       t: this.t,
-      generation: this.gen,
-      evaluations: this.evals,
-      nonFinite: this.nonFinite,
-      pending: pp,
+      ...this.countersState(),
+      pending: flatten(this.pending.flatMap((p) => [p.u, p.plus, p.minus]), n),
       best: this.bestTracker.state(),
       rng: this.rng.state(),
     };
@@ -234,21 +170,15 @@ export class GaussianSmoothing implements MeanBasedOptimizer {
     const n = this.dim;
     checkHeader(name, state, n);
     const s = state as Record<string, StateValue>;
-    this.x.set(field<Float64Array>(name, state, 'x', isF64(n), `a Float64Array of length ${n}`));
-    this.m1.set(field<Float64Array>(name, state, 'm1', isF64(n), `a Float64Array of length ${n}`));
-    this.m2.set(field<Float64Array>(name, state, 'm2', isF64(n), `a Float64Array of length ${n}`));
-    this.t = field<number>(name, state, 't', isNum, 'a number');
-    this.gen = field<number>(name, state, 'generation', isNum, 'a number');
-    this.evals = field<number>(name, state, 'evaluations', isNum, 'a number');
-    this.nonFinite = field<number>(name, state, 'nonFinite', isNum, 'a number');
-    const pp = field<Float64Array>(name, state, 'pending', isF64(), 'a Float64Array');
+    this.x.set(vectorField(name, state, 'x', n));
+    this.m1.set(vectorField(name, state, 'm1', n));
+    this.m2.set(vectorField(name, state, 'm2', n));
+    this.t = numberField(name, state, 't');
+    this.restoreCounters(state);
+    const vs = unflatten(field<Float64Array>(name, state, 'pending', isF64(), 'a Float64Array'), n);
     this.pending = [];
-    for (let q = 0; (3 * q + 3) * n <= pp.length; q++) {
-      this.pending.push({
-        u: pp.slice(3 * q * n, (3 * q + 1) * n),
-        plus: pp.slice((3 * q + 1) * n, (3 * q + 2) * n),
-        minus: pp.slice((3 * q + 2) * n, (3 * q + 3) * n),
-      });
+    for (let q = 0; 3 * q + 3 <= vs.length; q++) {
+      this.pending.push({ u: vs[3 * q] as Float64Array, plus: vs[3 * q + 1] as Float64Array, minus: vs[3 * q + 2] as Float64Array });
     }
     this.bestTracker.restore(s.best as StateValue);
     this.rng.restore(s.rng as StateValue);

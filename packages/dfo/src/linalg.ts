@@ -271,3 +271,14 @@ function tql(d: Float64Array, e: Float64Array, zt: Float64Array, n: number): boo
   }
   return true;
 }
+
+/** out = A·x for a row-major n × n matrix A (sums in column order). */
+export function matVec(A: Float64Array, x: Float64Array, n: number, out: Float64Array): Float64Array {
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    let s = 0;
+    for (let j = 0; j < n; j++) s += (A[ri + j] as number) * (x[j] as number);
+    out[i] = s;
+  }
+  return out;
+}

@@ -23,25 +23,25 @@
  * default 1e-12), ftarget, maxfevals, maxiter. Strategy options: adaptive (true), tolx, tolfun, ftarget,
  * maxIterations.
  */
-import type { Candidate, Optimizer, OptimizerOptions, StateValue, TerminationReason } from '@gdfo/spec';
+import type { Optimizer, OptimizerOptions, StateValue, TerminationReason } from '@gdfo/spec';
 import {
-  BestTracker,
   OptionReader,
-  SPEC_VERSION,
-  checkCommon,
+  StrategyBase,
+  checkAskCount,
   checkHeader,
   checkTell,
   clipInto,
   field,
+  flatten,
   isF64,
-  isNum,
   resolveBounds,
   resolveX0,
   sameVector,
   stateError,
+  stateHeader,
+  unflatten,
   type Box,
 } from './common.js';
-import { GdfoError } from '@gdfo/core';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { abs, max } = Math;
 const isFiniteNumber = Number.isFinite;
@@ -49,10 +49,8 @@ const isFiniteNumber = Number.isFinite;
 type Phase = 'init' | 'reflect' | 'expand' | 'outside' | 'inside' | 'shrink';
 const PHASES: readonly Phase[] = ['init', 'reflect', 'expand', 'outside', 'inside', 'shrink'];
 
-export class NelderMead implements Optimizer {
-  readonly specVersion = SPEC_VERSION;
-  readonly name = 'nelder-mead';
-  readonly dim: number;
+export class NelderMead extends StrategyBase implements Optimizer {
+  declare readonly name: 'nelder-mead';
   readonly popSize = 1;
   readonly alpha: number;
   readonly beta: number;
@@ -67,21 +65,15 @@ export class NelderMead implements Optimizer {
   private centroid: Float64Array;
   private xr: Float64Array;
   private fr = Infinity;
-  private gen = 0;
-  private evals = 0;
-  private nonFinite = 0;
-  private readonly bestTracker = new BestTracker();
   private readonly tolx: number;
   private readonly tolfun: number;
-  private readonly ftarget: number;
-  private readonly maxIterations: number;
-  private readonly maxEvaluations: number;
+  protected readonly ftarget: number;
+  protected readonly maxIterations: number;
 
   constructor(options: OptimizerOptions) {
+    super('nelder-mead', options);
     const name = this.name;
-    checkCommon(name, options);
-    const n = options.dim;
-    this.dim = n;
+    const n = this.dim;
     this.box = resolveBounds(name, options);
     const x0 = resolveX0(name, options, this.box);
     const r = new OptionReader(name, options.options);
@@ -91,7 +83,6 @@ export class NelderMead implements Optimizer {
     this.ftarget = r.number('ftarget', -Infinity);
     this.maxIterations = r.number('maxIterations', Infinity, { min: 1 });
     r.finish();
-    this.maxEvaluations = options.maxEvaluations ?? Infinity;
     this.alpha = 1;
     this.beta = adaptive ? 1 + 2 / n : 2;
     this.gamma = adaptive ? 0.75 - 1 / (2 * n) : 0.5;
@@ -114,27 +105,13 @@ export class NelderMead implements Optimizer {
     this.pendingF = this.pendingX.map(() => null);
   }
 
-  get generation(): number {
-    return this.gen;
-  }
-  get evaluations(): number {
-    return this.evals;
-  }
-  get best(): Candidate | undefined {
-    return this.bestTracker.best;
-  }
-  get nonFiniteEvaluations(): number {
-    return this.nonFinite;
-  }
   /** The current simplex (n + 1 vertices, best first) and their values; empty before initialization. */
   simplex(): { vertices: Float64Array[]; values: number[] } {
     return { vertices: this.vertices.map((v) => Float64Array.from(v)), values: [...this.values] };
   }
 
   ask(count?: number): Float64Array[] {
-    if (count !== undefined && (!Number.isInteger(count) || count < 1)) {
-      throw new GdfoError('BAD_ARGUMENT', `${this.name}.ask: count must be a positive integer, got ${count}`);
-    }
+    if (count !== undefined) checkAskCount(this.name, count);
     const out: Float64Array[] = [];
     for (let k = 0; k < this.pendingX.length; k++) {
       if (this.pendingF[k] === null) out.push(Float64Array.from(this.pendingX[k] as Float64Array));
@@ -145,12 +122,11 @@ export class NelderMead implements Optimizer {
 
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
     checkTell(this.name, this.dim, points, fitness);
+    this.recordTold(points, fitness);
     const extras: { x: Float64Array; f: number }[] = [];
     for (let k = 0; k < points.length; k++) {
       const x = points[k] as Float64Array;
       const raw = fitness[k] as number;
-      if (!isFiniteNumber(raw)) this.nonFinite++;
-      else this.bestTracker.offer(x, raw);
       const f = isFiniteNumber(raw) ? raw : Infinity;
       let matched = false;
       for (let j = 0; j < this.pendingX.length; j++) {
@@ -162,7 +138,6 @@ export class NelderMead implements Optimizer {
       }
       if (!matched) extras.push({ x: Float64Array.from(x), f });
     }
-    this.evals += points.length;
     this.gen++;
     if (this.pendingF.every((f) => f !== null)) this.advance();
     if (this.phase !== 'init' && extras.length > 0) {
@@ -291,12 +266,8 @@ export class NelderMead implements Optimizer {
     }
   }
 
-  stop(): TerminationReason[] {
-    const out: TerminationReason[] = [];
-    if (this.evals >= this.maxEvaluations) out.push('maxfevals');
-    if (this.gen >= this.maxIterations) out.push('maxiter');
-    const b = this.bestTracker.best;
-    if (b && b.f <= this.ftarget) out.push('ftarget');
+  override stop(): TerminationReason[] {
+    const out = super.stop();
     if (this.vertices.length > 0) {
       const x0 = this.vertices[0] as Float64Array;
       const f0 = this.values[0] as number;
@@ -315,27 +286,18 @@ export class NelderMead implements Optimizer {
 
   state(): StateValue {
     const n = this.dim;
-    const flat = (vs: readonly Float64Array[]): Float64Array => {
-      const out = new Float64Array(vs.length * n);
-      vs.forEach((v, k) => out.set(v, k * n));
-      return out;
-    };
     return {
-      strategy: this.name,
-      version: 1,
-      dim: n,
+      ...stateHeader(this.name, n),
       phase: this.phase,
-      vertices: flat(this.vertices),
+      vertices: flatten(this.vertices, n),
       values: Float64Array.from(this.values),
-      pendingX: flat(this.pendingX),
+      pendingX: flatten(this.pendingX, n),
       pendingF: Float64Array.from(this.pendingF.map((f) => (f === null ? NaN : f))),
       pendingKnown: this.pendingF.map((f) => f !== null),
       centroid: Float64Array.from(this.centroid),
       xr: Float64Array.from(this.xr),
       fr: Float64Array.of(this.fr),
-      generation: this.gen,
-      evaluations: this.evals,
-      nonFinite: this.nonFinite,
+      ...this.countersState(),
       best: this.bestTracker.state(),
     };
   }
@@ -348,23 +310,16 @@ export class NelderMead implements Optimizer {
     const phase = s.phase as Phase;
     if (!PHASES.includes(phase)) stateError(name, `field "phase" must be one of ${PHASES.join(', ')}`);
     this.phase = phase;
-    const split = (flat: Float64Array): Float64Array[] => {
-      const out: Float64Array[] = [];
-      for (let k = 0; (k + 1) * n <= flat.length; k++) out.push(flat.slice(k * n, (k + 1) * n));
-      return out;
-    };
-    this.vertices = split(field<Float64Array>(name, state, 'vertices', isF64(), 'a Float64Array'));
+    this.vertices = unflatten(field<Float64Array>(name, state, 'vertices', isF64(), 'a Float64Array'), n);
     this.values = Array.from(field<Float64Array>(name, state, 'values', isF64(this.vertices.length), 'a Float64Array'));
-    this.pendingX = split(field<Float64Array>(name, state, 'pendingX', isF64(), 'a Float64Array'));
+    this.pendingX = unflatten(field<Float64Array>(name, state, 'pendingX', isF64(), 'a Float64Array'), n);
     const pf = field<Float64Array>(name, state, 'pendingF', isF64(this.pendingX.length), 'a Float64Array');
     const known = s.pendingKnown as readonly boolean[];
     this.pendingF = Array.from(pf).map((f, k) => (known[k] ? f : null));
     this.centroid = Float64Array.from(field<Float64Array>(name, state, 'centroid', isF64(n), 'a Float64Array'));
     this.xr = Float64Array.from(field<Float64Array>(name, state, 'xr', isF64(n), 'a Float64Array'));
     this.fr = field<Float64Array>(name, state, 'fr', isF64(1), 'a Float64Array')[0] as number;
-    this.gen = field<number>(name, state, 'generation', isNum, 'a number');
-    this.evals = field<number>(name, state, 'evaluations', isNum, 'a number');
-    this.nonFinite = field<number>(name, state, 'nonFinite', isNum, 'a number');
+    this.restoreCounters(state);
     this.bestTracker.restore(s.best as StateValue);
   }
 }

@@ -15,59 +15,47 @@
  * Strategy options: successTarget (0.2), damping (√(n + 1)), ftarget, tolx (1e-12: σ below it stops),
  * maxIterations.
  */
-import type { Candidate, MeanBasedOptimizer, OptimizerOptions, Rng, StateValue, TerminationReason } from '@gdfo/spec';
-import { GdfoError } from '@gdfo/core';
+import type { MeanBasedOptimizer, OptimizerOptions, StateValue, TerminationReason } from '@gdfo/spec';
 import {
-  BestTracker,
   OptionReader,
-  SPEC_VERSION,
+  StrategyBase,
   checkAskCount,
-  checkCommon,
   checkHeader,
   checkTell,
   clipInto,
   field,
-  isF64,
   isNum,
   optionError,
   resolveBounds,
   resolveSigma0,
   resolveX0,
+  stateHeader,
+  numberField,
+  vectorField,
   type Box,
-  isFloat64Array,
 } from './common.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { exp, sqrt } = Math;
 const isFiniteNumber = Number.isFinite;
 
-export class OnePlusOneES implements MeanBasedOptimizer {
-  readonly specVersion = SPEC_VERSION;
-  readonly name = 'one-plus-one-es';
-  readonly dim: number;
+export class OnePlusOneES extends StrategyBase implements MeanBasedOptimizer {
+  declare readonly name: 'one-plus-one-es';
   readonly popSize: number;
-  private readonly rng: Rng;
   private readonly box: Box | undefined;
   private readonly x: Float64Array;
   private fx: number | undefined;
   private _sigma: number;
-  private gen = 0;
-  private evals = 0;
-  private nonFinite = 0;
   private successes = 0;
   private needParent = true;
-  private readonly bestTracker = new BestTracker();
   private readonly successTarget: number;
   private readonly damping: number;
-  private readonly ftarget: number;
+  protected readonly ftarget: number;
   private readonly tolx: number;
-  private readonly maxIterations: number;
-  private readonly maxEvaluations: number;
+  protected readonly maxIterations: number;
 
   constructor(options: OptimizerOptions) {
+    super('one-plus-one-es', options);
     const name = this.name;
-    checkCommon(name, options);
-    this.dim = options.dim;
-    this.rng = options.rng;
     this.box = resolveBounds(name, options);
     this.x = resolveX0(name, options, this.box);
     this._sigma = resolveSigma0(options, this.box);
@@ -80,23 +68,10 @@ export class OnePlusOneES implements MeanBasedOptimizer {
     this.tolx = r.number('tolx', 1e-12, { min: 0 });
     this.maxIterations = r.number('maxIterations', Infinity, { min: 1 });
     r.finish();
-    this.maxEvaluations = options.maxEvaluations ?? Infinity;
   }
 
   get sigma(): number {
     return this._sigma;
-  }
-  get generation(): number {
-    return this.gen;
-  }
-  get evaluations(): number {
-    return this.evals;
-  }
-  get best(): Candidate | undefined {
-    return this.bestTracker.best;
-  }
-  get nonFiniteEvaluations(): number {
-    return this.nonFinite;
   }
   /** Successful generations so far. */
   get successCount(): number {
@@ -107,11 +82,7 @@ export class OnePlusOneES implements MeanBasedOptimizer {
   }
   /** Moves the parent; its fitness becomes unknown and the next ask returns it first. */
   setMean(mean: Float64Array): void {
-    if (!isFloat64Array(mean) || mean.length !== this.dim) {
-      throw new GdfoError('BAD_ARGUMENT', `${this.name}.setMean: mean must be a Float64Array of length ${this.dim}`);
-    }
-    this.x.set(mean);
-    if (this.box) clipInto(this.x, this.box);
+    this.moveMean(this.x, mean, this.box);
     this.fx = undefined;
     this.needParent = true;
   }
@@ -132,16 +103,11 @@ export class OnePlusOneES implements MeanBasedOptimizer {
 
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
     checkTell(this.name, this.dim, points, fitness);
+    this.recordTold(points, fitness);
     let bi = -1;
     for (let k = 0; k < points.length; k++) {
       const f = fitness[k] as number;
-      this.evals++;
-      if (!isFiniteNumber(f)) {
-        this.nonFinite++;
-        continue;
-      }
-      this.bestTracker.offer(points[k] as Float64Array, f);
-      if (bi < 0 || f < (fitness[bi] as number)) bi = k;
+      if (isFiniteNumber(f) && (bi < 0 || f < (fitness[bi] as number))) bi = k;
     }
     this.gen++;
     if (this.fx === undefined) {
@@ -164,27 +130,19 @@ export class OnePlusOneES implements MeanBasedOptimizer {
     this._sigma *= exp(((success ? 1 : 0) - this.successTarget) / this.damping);
   }
 
-  stop(): TerminationReason[] {
-    const out: TerminationReason[] = [];
-    if (this.evals >= this.maxEvaluations) out.push('maxfevals');
-    if (this.gen >= this.maxIterations) out.push('maxiter');
-    const b = this.bestTracker.best;
-    if (b && b.f <= this.ftarget) out.push('ftarget');
+  override stop(): TerminationReason[] {
+    const out = super.stop();
     if (this._sigma < this.tolx) out.push('tolx');
     return out;
   }
 
   state(): StateValue {
     return {
-      strategy: this.name,
-      version: 1,
-      dim: this.dim,
+      ...stateHeader(this.name, this.dim),
       x: Float64Array.from(this.x),
       fx: this.fx === undefined ? null : this.fx,
       sigma: this._sigma,
-      generation: this.gen,
-      evaluations: this.evals,
-      nonFinite: this.nonFinite,
+      ...this.countersState(),
       successes: this.successes,
       needParent: this.needParent,
       best: this.bestTracker.state(),
@@ -196,13 +154,11 @@ export class OnePlusOneES implements MeanBasedOptimizer {
     const name = this.name;
     checkHeader(name, state, this.dim);
     const s = state as Record<string, StateValue>;
-    this.x.set(field<Float64Array>(name, state, 'x', isF64(this.dim), `a Float64Array of length ${this.dim}`));
+    this.x.set(vectorField(name, state, 'x', this.dim));
     this.fx = s.fx === null ? undefined : field<number>(name, state, 'fx', isNum, 'a number or null');
-    this._sigma = field<number>(name, state, 'sigma', isNum, 'a number');
-    this.gen = field<number>(name, state, 'generation', isNum, 'a number');
-    this.evals = field<number>(name, state, 'evaluations', isNum, 'a number');
-    this.nonFinite = field<number>(name, state, 'nonFinite', isNum, 'a number');
-    this.successes = field<number>(name, state, 'successes', isNum, 'a number');
+    this._sigma = numberField(name, state, 'sigma');
+    this.restoreCounters(state);
+    this.successes = numberField(name, state, 'successes');
     this.needParent = s.needParent === true;
     this.bestTracker.restore(s.best as StateValue);
     this.rng.restore(s.rng as StateValue);

@@ -9,51 +9,38 @@
  * Defaults: popSize 10 (points per `ask`), x0 = box centre or 0, sigma0 = 0.3 × mean box width or 1.
  * Strategy options: ftarget, maxIterations.
  */
-import type { Candidate, Optimizer, OptimizerOptions, Rng, StateValue, TerminationReason } from '@gdfo/spec';
+import type { Optimizer, OptimizerOptions, StateValue } from '@gdfo/spec';
 import {
-  BestTracker,
   OptionReader,
-  SPEC_VERSION,
+  StrategyBase,
   checkAskCount,
-  checkCommon,
   checkHeader,
   checkTell,
   clipInto,
-  field,
-  isNum,
   optionError,
   resolveBounds,
   resolveSigma0,
   resolveX0,
+  stateHeader,
   uniformIn,
   type Box,
 } from './common.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const isFiniteNumber = Number.isFinite;
 
-export class RandomSearch implements Optimizer {
-  readonly specVersion = SPEC_VERSION;
-  readonly name = 'random-search';
-  readonly dim: number;
+export class RandomSearch extends StrategyBase implements Optimizer {
+  declare readonly name: 'random-search';
   readonly popSize: number;
-  private readonly rng: Rng;
   private readonly box: Box | undefined;
   private readonly uniform: boolean;
   private readonly x0: Float64Array;
   private readonly sigma0: number;
-  private gen = 0;
-  private evals = 0;
-  private nonFinite = 0;
-  private readonly bestTracker = new BestTracker();
-  private readonly ftarget: number;
-  private readonly maxIterations: number;
-  private readonly maxEvaluations: number;
+  protected readonly ftarget: number;
+  protected readonly maxIterations: number;
 
   constructor(options: OptimizerOptions) {
+    super('random-search', options);
     const name = this.name;
-    checkCommon(name, options);
-    this.dim = options.dim;
-    this.rng = options.rng;
     this.box = resolveBounds(name, options);
     this.uniform = !!this.box && this.box.lower.every(isFiniteNumber) && this.box.upper.every(isFiniteNumber);
     this.x0 = resolveX0(name, options, this.box);
@@ -64,20 +51,6 @@ export class RandomSearch implements Optimizer {
     this.ftarget = r.number('ftarget', -Infinity);
     this.maxIterations = r.number('maxIterations', Infinity, { min: 1 });
     r.finish();
-    this.maxEvaluations = options.maxEvaluations ?? Infinity;
-  }
-
-  get generation(): number {
-    return this.gen;
-  }
-  get evaluations(): number {
-    return this.evals;
-  }
-  get best(): Candidate | undefined {
-    return this.bestTracker.best;
-  }
-  get nonFiniteEvaluations(): number {
-    return this.nonFinite;
   }
 
   ask(count: number = this.popSize): Float64Array[] {
@@ -97,44 +70,23 @@ export class RandomSearch implements Optimizer {
 
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
     checkTell(this.name, this.dim, points, fitness);
-    for (let k = 0; k < points.length; k++) {
-      const f = fitness[k] as number;
-      if (!isFiniteNumber(f)) this.nonFinite++;
-      else this.bestTracker.offer(points[k] as Float64Array, f);
-    }
-    this.evals += points.length;
+    this.recordTold(points, fitness);
     this.gen++;
-  }
-
-  stop(): TerminationReason[] {
-    const out: TerminationReason[] = [];
-    if (this.evals >= this.maxEvaluations) out.push('maxfevals');
-    if (this.gen >= this.maxIterations) out.push('maxiter');
-    const b = this.bestTracker.best;
-    if (b && b.f <= this.ftarget) out.push('ftarget');
-    return out;
   }
 
   state(): StateValue {
     return {
-      strategy: this.name,
-      version: 1,
-      dim: this.dim,
-      generation: this.gen,
-      evaluations: this.evals,
-      nonFinite: this.nonFinite,
+      ...stateHeader(this.name, this.dim),
+      ...this.countersState(),
       best: this.bestTracker.state(),
       rng: this.rng.state(),
     };
   }
 
   restore(state: StateValue): void {
-    const name = this.name;
-    checkHeader(name, state, this.dim);
+    checkHeader(this.name, state, this.dim);
     const s = state as Record<string, StateValue>;
-    this.gen = field<number>(name, state, 'generation', isNum, 'a number');
-    this.evals = field<number>(name, state, 'evaluations', isNum, 'a number');
-    this.nonFinite = field<number>(name, state, 'nonFinite', isNum, 'a number');
+    this.restoreCounters(state);
     this.bestTracker.restore(s.best as StateValue);
     this.rng.restore(s.rng as StateValue);
   }

@@ -22,6 +22,7 @@
  * (passed to each run).
  */
 import type { Candidate, MeanBasedOptimizer, OptimizerOptions, Rng, StateValue, TerminationReason } from '@gdfo/spec';
+import { defaultPopSize } from './cma-base.js';
 import { CMAES } from './cmaes.js';
 import {
   BestTracker,
@@ -29,18 +30,18 @@ import {
   SPEC_VERSION,
   checkCommon,
   checkHeader,
-  field,
-  isF64,
-  isNum,
   optionError,
   resolveBounds,
   resolveSigma0,
   resolveX0,
   stateError,
+  stateHeader,
+  numberField,
+  vectorField,
   type Box,
 } from './common.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
-const { floor, log, max, min } = Math;
+const { floor, max, min } = Math;
 const isFiniteNumber = Number.isFinite;
 
 const GLOBAL_REASONS: readonly TerminationReason[] = ['maxfevals', 'ftarget'];
@@ -111,7 +112,7 @@ export class RestartCMAES implements MeanBasedOptimizer {
     delete opts.restartUpper;
     this.cmaOptions = opts;
     this.maxEvaluations = options.maxEvaluations ?? Infinity;
-    this.defaultPopSize = options.popSize ?? 4 + floor(3 * log(this.dim));
+    this.defaultPopSize = options.popSize ?? defaultPopSize(this.dim);
     this.runX0 = Float64Array.from(this.x0);
     this.runSigma0 = this.sigma0;
     this.runPopSize = this.defaultPopSize;
@@ -266,9 +267,7 @@ export class RestartCMAES implements MeanBasedOptimizer {
 
   state(): StateValue {
     return {
-      strategy: this.name,
-      version: 1,
-      dim: this.dim,
+      ...stateHeader(this.name, this.dim),
       runX0: Float64Array.from(this.runX0),
       runSigma0: this.runSigma0,
       runPopSize: this.runPopSize,
@@ -293,18 +292,18 @@ export class RestartCMAES implements MeanBasedOptimizer {
     const name = this.name;
     checkHeader(name, state, this.dim);
     const s = state as Record<string, StateValue>;
-    this.runX0 = Float64Array.from(field<Float64Array>(name, state, 'runX0', isF64(this.dim), `a Float64Array of length ${this.dim}`));
-    this.runSigma0 = field<number>(name, state, 'runSigma0', isNum, 'a number');
-    this.runPopSize = field<number>(name, state, 'runPopSize', isNum, 'a number');
+    this.runX0 = Float64Array.from(vectorField(name, state, 'runX0', this.dim));
+    this.runSigma0 = numberField(name, state, 'runSigma0');
+    this.runPopSize = numberField(name, state, 'runPopSize');
     this.runIsLarge = s.runIsLarge === true;
-    this.restartCount = field<number>(name, state, 'restartCount', isNum, 'a number');
-    this.largeRestarts = field<number>(name, state, 'largeRestarts', isNum, 'a number');
-    this.lastLargePop = field<number>(name, state, 'lastLargePop', isNum, 'a number');
-    this.budgetLarge = field<number>(name, state, 'budgetLarge', isNum, 'a number');
-    this.budgetSmall = field<number>(name, state, 'budgetSmall', isNum, 'a number');
-    this.evalsBefore = field<number>(name, state, 'evalsBefore', isNum, 'a number');
-    this.gensBefore = field<number>(name, state, 'gensBefore', isNum, 'a number');
-    this.nonFiniteBefore = field<number>(name, state, 'nonFiniteBefore', isNum, 'a number');
+    this.restartCount = numberField(name, state, 'restartCount');
+    this.largeRestarts = numberField(name, state, 'largeRestarts');
+    this.lastLargePop = numberField(name, state, 'lastLargePop');
+    this.budgetLarge = numberField(name, state, 'budgetLarge');
+    this.budgetSmall = numberField(name, state, 'budgetSmall');
+    this.evalsBefore = numberField(name, state, 'evalsBefore');
+    this.gensBefore = numberField(name, state, 'gensBefore');
+    this.nonFiniteBefore = numberField(name, state, 'nonFiniteBefore');
     this.exhausted = s.exhausted === true;
     if (!Array.isArray(s.runs)) stateError(name, 'field "runs" must be an array');
     this.runs = (s.runs as { popSize: number; sigma0: number; evaluations: number; bestF: number | null; reasons: string }[]).map(

@@ -16,32 +16,22 @@
  * Strategy options: mu, tolfun (1e-11), tolx (1e-11), tolConditionCov (1e14), tolStagnation, tolUpSigma (1e20),
  * ftarget, maxIterations (default 100 + 150(n + 3)²/√λ).
  */
-import type { Candidate, MeanBasedOptimizer, OptimizerOptions, Rng, StateValue, TerminationReason } from '@gdfo/spec';
+import type { MeanBasedOptimizer, OptimizerOptions, StateValue } from '@gdfo/spec';
 import { GdfoError } from '@gdfo/core';
-import { BoxTransform } from './bounds.js';
+import { CmaBase, readCmaTermination, type CmaTermination } from './cma-base.js';
 import {
-  BestTracker,
   OptionReader,
-  SPEC_VERSION,
   checkAskCount,
-  checkCommon,
-  checkHeader,
-  checkTell,
   field,
+  flatten,
   isF64,
-  isNum,
-  optionError,
   rankOrder,
-  resolveBounds,
-  resolveSigma0,
-  resolveX0,
   sameVector,
-  stateError,
-  isFloat64Array,
+  numberField,
+  vectorField,
 } from './common.js';
-import { FitnessHistory } from './history.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
-const { abs, ceil, exp, floor, log, max, min, sqrt } = Math;
+const { exp, floor, log, max, min, sqrt } = Math;
 const isFiniteNumber = Number.isFinite;
 
 interface Pending {
@@ -51,11 +41,8 @@ interface Pending {
   readonly meanVersion: number;
 }
 
-export class SepCMAES implements MeanBasedOptimizer {
-  readonly specVersion = SPEC_VERSION;
-  readonly name = 'sep-cma-es';
-  readonly dim: number;
-  readonly popSize: number;
+export class SepCMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
+  declare readonly name: 'sep-cma-es';
   readonly mu: number;
   readonly weights: Float64Array;
   readonly mueff: number;
@@ -65,57 +52,21 @@ export class SepCMAES implements MeanBasedOptimizer {
   readonly c1: number;
   readonly cmu: number;
   readonly chiN: number;
-  readonly sigma0: number;
 
-  private readonly rng: Rng;
-  private readonly transform: BoxTransform | undefined;
-  private readonly m: Float64Array;
-  private _sigma: number;
   /** Diagonal of C. */
   private readonly C: Float64Array;
-  private readonly pc: Float64Array;
-  private readonly ps: Float64Array;
-  private gen = 0;
-  private evals = 0;
-  private meanVersion = 0;
-  private nonFinite = 0;
-  private pending: Pending[] = [];
-  private readonly bestTracker = new BestTracker();
-  private readonly history: FitnessHistory;
-  private readonly maxEvaluations: number;
-  private readonly maxIterations: number;
-  private readonly ftarget: number;
-  private readonly tolfun: number;
-  private readonly tolx: number;
-  private readonly tolConditionCov: number;
-  private readonly tolStagnation: number;
-  private readonly tolUpSigma: number;
+  protected readonly termination: CmaTermination;
 
   constructor(options: OptimizerOptions) {
+    super('sep-cma-es', options);
     const name = this.name;
-    checkCommon(name, options);
-    const n = options.dim;
-    this.dim = n;
-    this.rng = options.rng;
-    const box = resolveBounds(name, options);
-    this.transform = box ? new BoxTransform(box) : undefined;
-    const x0 = resolveX0(name, options, box);
-    this.sigma0 = resolveSigma0(options, box);
-    const lambda = options.popSize ?? 4 + floor(3 * log(n));
-    if (!Number.isInteger(lambda) || lambda < 2) optionError(name, `options.popSize must be an integer ≥ 2, got ${lambda}`);
-    this.popSize = lambda;
+    const n = this.dim;
+    const lambda = this.popSize;
     const r = new OptionReader(name, options.options);
     const mu = r.number('mu', floor(lambda / 2), { integer: true, min: 1, max: lambda });
     this.mu = mu;
-    this.tolfun = r.number('tolfun', 1e-11, { min: 0 });
-    this.tolx = r.number('tolx', 1e-11, { min: 0 });
-    this.tolConditionCov = r.number('tolConditionCov', 1e14, { min: 1 });
-    this.tolStagnation = r.number('tolStagnation', floor(100 + (100 * n ** 1.5) / lambda), { min: 0 });
-    this.tolUpSigma = r.number('tolUpSigma', 1e20, { min: 0, exclusiveMin: true });
-    this.ftarget = r.number('ftarget', -Infinity);
-    this.maxIterations = r.number('maxIterations', floor(100 + (150 * (n + 3) ** 2) / sqrt(lambda)), { min: 1 });
+    this.termination = readCmaTermination(r, n, lambda);
     r.finish();
-    this.maxEvaluations = options.maxEvaluations ?? Infinity;
 
     const w = new Float64Array(mu);
     let sw = 0;
@@ -140,48 +91,7 @@ export class SepCMAES implements MeanBasedOptimizer {
     this.c1 = ccovSep / mueff;
     this.cmu = ccovSep * (1 - 1 / mueff);
     this.chiN = sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n));
-
-    this.m = new Float64Array(n);
-    if (this.transform) this.transform.toGeno(x0, this.m);
-    else this.m.set(x0);
-    this._sigma = this.sigma0;
     this.C = new Float64Array(n).fill(1);
-    this.pc = new Float64Array(n);
-    this.ps = new Float64Array(n);
-    this.history = new FitnessHistory(10 + ceil((30 * n) / lambda));
-  }
-
-  get sigma(): number {
-    return this._sigma;
-  }
-  get generation(): number {
-    return this.gen;
-  }
-  get evaluations(): number {
-    return this.evals;
-  }
-  get best(): Candidate | undefined {
-    return this.bestTracker.best;
-  }
-  get nonFiniteEvaluations(): number {
-    return this.nonFinite;
-  }
-
-  mean(): Float64Array {
-    const out = new Float64Array(this.dim);
-    return this.transform ? this.transform.toPheno(this.m, out) : (out.set(this.m), out);
-  }
-
-  setMean(mean: Float64Array): void {
-    if (!isFloat64Array(mean) || mean.length !== this.dim) {
-      throw new GdfoError('BAD_ARGUMENT', `${this.name}.setMean: mean must be a Float64Array of length ${this.dim}`);
-    }
-    for (let i = 0; i < this.dim; i++) {
-      if (!isFiniteNumber(mean[i])) throw new GdfoError('BAD_ARGUMENT', `${this.name}.setMean: mean[${i}] is ${mean[i]}`);
-    }
-    if (this.transform) this.transform.toGeno(mean, this.m);
-    else this.m.set(mean);
-    this.meanVersion++;
   }
 
   /** Diagonal of C. */
@@ -210,10 +120,9 @@ export class SepCMAES implements MeanBasedOptimizer {
   }
 
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
-    checkTell(this.name, this.dim, points, fitness);
+    this.checkTellCount(points, fitness, this.mu);
     const n = this.dim;
     const count = points.length;
-    if (count < this.mu) throw new GdfoError('BAD_ARGUMENT', `${this.name}.tell: got ${count} points; at least mu = ${this.mu} are needed`);
     const sigma = this._sigma;
     const clipLen = sqrt(n) + (2 * n) / (n + 2);
     const zs: Float64Array[] = new Array(count);
@@ -243,7 +152,6 @@ export class SepCMAES implements MeanBasedOptimizer {
       zs[k] = z;
     }
     const { order, nonFinite } = rankOrder(fitness);
-    this.nonFinite += nonFinite;
     const mu = this.mu;
     const zw = new Float64Array(n);
     for (let r = 0; r < mu; r++) {
@@ -277,66 +185,42 @@ export class SepCMAES implements MeanBasedOptimizer {
       }
       this.C[i] = decay * (this.C[i] as number) + this.c1 * pc * pc + this.cmu * (this.C[i] as number) * rmu;
     }
-    this._sigma = sigma * exp((this.cs / this.damps) * (psNorm / this.chiN - 1));
-    if (!(this._sigma <= 1e32)) this._sigma = 1e32;
-    this.gen++;
-    this.evals += count;
-    for (let k = 0; k < count; k++) this.bestTracker.offer(points[k] as Float64Array, fitness[k] as number);
-    const sorted: number[] = [];
-    for (const k of order) if (isFiniteNumber(fitness[k])) sorted.push(fitness[k] as number);
-    this.history.record(this.gen, sorted, nonFinite > 0);
-    this.pending = [];
+    this.endTell(points, fitness, order, nonFinite, sigma * exp((this.cs / this.damps) * (psNorm / this.chiN - 1)));
   }
 
-  stop(): TerminationReason[] {
-    const n = this.dim;
-    const out: TerminationReason[] = [];
-    if (this.evals >= this.maxEvaluations) out.push('maxfevals');
-    if (this.gen >= this.maxIterations) out.push('maxiter');
-    const b = this.bestTracker.best;
-    if (b && b.f <= this.ftarget) out.push('ftarget');
-    if (this.gen > 0 && this.history.range() < this.tolfun) out.push('tolfun');
-    const s = this._sigma;
-    let allSmall = true;
-    let noEffectCoord = false;
+  protected variance(i: number): number {
+    return this.C[i] as number;
+  }
+
+  /** max C_ii / min C_ii. */
+  protected conditionNumber(): number {
     let lo = Infinity;
     let hi = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < this.dim; i++) {
       const c = this.C[i] as number;
-      const sd = sqrt(c);
       lo = min(lo, c);
       hi = max(hi, c);
-      if (s * max(abs(this.pc[i] as number), sd) >= this.tolx) allSmall = false;
-      const mi = this.m[i] as number;
-      if (mi === mi + 0.2 * s * sd) noEffectCoord = true;
     }
-    if (allSmall) out.push('tolx');
-    if (hi / lo > this.tolConditionCov) out.push('conditioncov');
-    if (this.gen > 0) {
-      const ax = this.gen % n;
-      const mi = this.m[ax] as number;
-      if (mi === mi + 0.1 * s * sqrt(this.C[ax] as number)) out.push('noeffectaxis');
-    }
-    if (noEffectCoord) out.push('noeffectcoord');
-    if (this.gen > this.tolStagnation && this.history.stagnation()) out.push('tolstagnation');
-    if (s / this.sigma0 > this.tolUpSigma * sqrt(hi)) out.push('tolupsigma');
-    return out;
+    return hi / lo;
+  }
+
+  protected maxStd(): number {
+    let hi = 0;
+    for (let i = 0; i < this.dim; i++) hi = max(hi, this.C[i] as number);
+    return sqrt(hi);
+  }
+
+  /** Along the coordinate axis `ax`, scaled by 0.1·σ·√C_ax. */
+  protected noEffectAxis(ax: number, sigma: number): boolean {
+    const mi = this.m[ax] as number;
+    return mi === mi + 0.1 * sigma * sqrt(this.C[ax] as number);
   }
 
   state(): StateValue {
     const n = this.dim;
-    const flat = (get: (p: Pending) => Float64Array): Float64Array => {
-      const out = new Float64Array(this.pending.length * n);
-      this.pending.forEach((p, k) => out.set(get(p), k * n));
-      return out;
-    };
+    const flat = (get: (p: Pending) => Float64Array): Float64Array => flatten(this.pending.map(get), n);
     return {
-      strategy: this.name,
-      version: 1,
-      dim: n,
-      popSize: this.popSize,
-      mean: Float64Array.from(this.m),
-      sigma: this._sigma,
+      ...this.stateStart(),
       C: Float64Array.from(this.C),
       pc: Float64Array.from(this.pc),
       ps: Float64Array.from(this.ps),
@@ -348,28 +232,22 @@ export class SepCMAES implements MeanBasedOptimizer {
       pendingXg: flat((p) => p.xg),
       pendingZ: flat((p) => p.z),
       pendingMeanVersion: this.pending.map((p) => p.meanVersion),
-      best: this.bestTracker.state(),
-      history: this.history.state(),
-      rng: this.rng.state(),
+      ...this.stateEnd(),
     };
   }
 
   restore(state: StateValue): void {
     const name = this.name;
     const n = this.dim;
-    checkHeader(name, state, n);
-    const ps = field<number>(name, state, 'popSize', isNum, 'a number');
-    if (ps !== this.popSize) stateError(name, `state has popSize ${ps}, this optimizer has ${this.popSize}`);
+    this.restoreStart(state);
     const s = state as Record<string, StateValue>;
-    this.m.set(field<Float64Array>(name, state, 'mean', isF64(n), `a Float64Array of length ${n}`));
-    this._sigma = field<number>(name, state, 'sigma', isNum, 'a number');
-    this.C.set(field<Float64Array>(name, state, 'C', isF64(n), `a Float64Array of length ${n}`));
-    this.pc.set(field<Float64Array>(name, state, 'pc', isF64(n), `a Float64Array of length ${n}`));
-    this.ps.set(field<Float64Array>(name, state, 'ps', isF64(n), `a Float64Array of length ${n}`));
-    this.gen = field<number>(name, state, 'generation', isNum, 'a number');
-    this.evals = field<number>(name, state, 'evaluations', isNum, 'a number');
-    this.meanVersion = field<number>(name, state, 'meanVersion', isNum, 'a number');
-    this.nonFinite = field<number>(name, state, 'nonFinite', isNum, 'a number');
+    this.C.set(vectorField(name, state, 'C', n));
+    this.pc.set(vectorField(name, state, 'pc', n));
+    this.ps.set(vectorField(name, state, 'ps', n));
+    this.gen = numberField(name, state, 'generation');
+    this.evals = numberField(name, state, 'evaluations');
+    this.meanVersion = numberField(name, state, 'meanVersion');
+    this.nonFinite = numberField(name, state, 'nonFinite');
     const px = field<Float64Array>(name, state, 'pendingX', isF64(), 'a Float64Array');
     const pxg = field<Float64Array>(name, state, 'pendingXg', isF64(px.length), 'a Float64Array');
     const pz = field<Float64Array>(name, state, 'pendingZ', isF64(px.length), 'a Float64Array');
@@ -379,9 +257,7 @@ export class SepCMAES implements MeanBasedOptimizer {
       const sl = (a: Float64Array): Float64Array => a.slice(k * n, (k + 1) * n);
       this.pending.push({ x: sl(px), xg: sl(pxg), z: sl(pz), meanVersion: pmv[k] as number });
     }
-    this.bestTracker.restore(s.best as StateValue);
-    this.history.restore(s.history as StateValue);
-    this.rng.restore(s.rng as StateValue);
+    this.restoreEnd(state);
   }
 }
 

@@ -24,68 +24,57 @@
  * counted). `best` holds the best *evaluated* point (θ ± c_kΔ); the iterate θ itself is `mean()`.
  * Strategy options: a, c, A, alpha, gamma, initialStep, maxStep, ftarget, maxIterations.
  */
-import type { Candidate, MeanBasedOptimizer, OptimizerOptions, Rng, StateValue, TerminationReason } from '@gdfo/spec';
-import { GdfoError } from '@gdfo/core';
+import type { MeanBasedOptimizer, OptimizerOptions, StateValue } from '@gdfo/spec';
 import {
-  BestTracker,
   OptionReader,
-  SPEC_VERSION,
-  checkCommon,
+  StrategyBase,
   checkHeader,
+  checkPairCount,
+  checkPairPopSize,
   checkTell,
   clipInto,
   field,
+  flatten,
   isF64,
   isNum,
-  optionError,
+  pointPair,
   resolveBounds,
   resolveSigma0,
   resolveX0,
-  sameVector,
+  stateHeader,
+  unflatten,
+  visitToldPairs,
+  vectorField,
   type Box,
-  isFloat64Array,
+  type PointPair,
 } from './common.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { abs, sqrt } = Math;
 const isFiniteNumber = Number.isFinite;
 
-export class SPSA implements MeanBasedOptimizer {
-  readonly specVersion = SPEC_VERSION;
-  readonly name = 'spsa';
-  readonly dim: number;
+export class SPSA extends StrategyBase implements MeanBasedOptimizer {
+  declare readonly name: 'spsa';
   readonly popSize: number;
   readonly alpha: number;
   readonly gamma: number;
   readonly c: number;
   readonly A: number;
-  private readonly rng: Rng;
   private readonly box: Box | undefined;
   private readonly theta: Float64Array;
   private a: number | undefined;
   private readonly initialStep: number;
   private readonly maxStep: number;
-  private k = 0;
-  private evals = 0;
-  private nonFinite = 0;
-  private pending: { plus: Float64Array; minus: Float64Array }[] = [];
-  private readonly bestTracker = new BestTracker();
-  private readonly ftarget: number;
-  private readonly maxIterations: number;
-  private readonly maxEvaluations: number;
+  private pending: PointPair[] = [];
+  protected readonly ftarget: number;
+  protected readonly maxIterations: number;
 
   constructor(options: OptimizerOptions) {
+    super('spsa', options);
     const name = this.name;
-    checkCommon(name, options);
-    this.dim = options.dim;
-    this.rng = options.rng;
     this.box = resolveBounds(name, options);
     this.theta = resolveX0(name, options, this.box);
     const sigma0 = resolveSigma0(options, this.box);
-    this.popSize = options.popSize ?? 2;
-    if (!Number.isInteger(this.popSize) || this.popSize < 2 || this.popSize % 2 !== 0) {
-      optionError(name, `options.popSize must be an even integer ≥ 2 (perturbation pairs), got ${this.popSize}`);
-    }
-    this.maxEvaluations = options.maxEvaluations ?? Infinity;
+    this.popSize = checkPairPopSize(name, options.popSize ?? 2, 'perturbation pairs');
     const r = new OptionReader(name, options.options);
     this.alpha = r.number('alpha', 0.602, { min: 0, exclusiveMin: true });
     this.gamma = r.number('gamma', 0.101, { min: 0 });
@@ -100,58 +89,29 @@ export class SPSA implements MeanBasedOptimizer {
     r.finish();
   }
 
-  /** Current perturbation size c_k. */
+  /** Current perturbation size c_k (k = `generation`, the iterations done). */
   get sigma(): number {
-    return this.c / (this.k + 1) ** this.gamma;
+    return this.c / (this.gen + 1) ** this.gamma;
   }
   /** Current gain a_k (undefined until calibrated). */
   get gain(): number | undefined {
-    return this.a === undefined ? undefined : this.a / (this.k + 1 + this.A) ** this.alpha;
-  }
-  get generation(): number {
-    return this.k;
-  }
-  get evaluations(): number {
-    return this.evals;
-  }
-  get best(): Candidate | undefined {
-    return this.bestTracker.best;
-  }
-  get nonFiniteEvaluations(): number {
-    return this.nonFinite;
+    return this.a === undefined ? undefined : this.a / (this.gen + 1 + this.A) ** this.alpha;
   }
   mean(): Float64Array {
     return Float64Array.from(this.theta);
   }
   setMean(mean: Float64Array): void {
-    if (!isFloat64Array(mean) || mean.length !== this.dim) {
-      throw new GdfoError('BAD_ARGUMENT', `${this.name}.setMean: mean must be a Float64Array of length ${this.dim}`);
-    }
-    this.theta.set(mean);
-    if (this.box) clipInto(this.theta, this.box);
+    this.moveMean(this.theta, mean, this.box);
   }
 
   ask(count: number = this.popSize): Float64Array[] {
-    if (!Number.isInteger(count) || count < 2 || count % 2 !== 0) {
-      throw new GdfoError('BAD_ARGUMENT', `${this.name}.ask: count must be an even integer ≥ 2, got ${count}`);
-    }
-    const n = this.dim;
+    checkPairCount(this.name, count);
     const ck = this.sigma;
     const out: Float64Array[] = [];
     for (let q = 0; q < count / 2; q++) {
-      const plus = new Float64Array(n);
-      const minus = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const d = this.rng.uniform() < 0.5 ? -ck : ck;
-        plus[i] = (this.theta[i] as number) + d;
-        minus[i] = (this.theta[i] as number) - d;
-      }
-      if (this.box) {
-        clipInto(plus, this.box);
-        clipInto(minus, this.box);
-      }
-      this.pending.push({ plus, minus });
-      out.push(Float64Array.from(plus), Float64Array.from(minus));
+      const pair = pointPair(this.theta, this.box, () => (this.rng.uniform() < 0.5 ? -ck : ck));
+      this.pending.push(pair);
+      out.push(Float64Array.from(pair.plus), Float64Array.from(pair.minus));
     }
     return out;
   }
@@ -159,28 +119,14 @@ export class SPSA implements MeanBasedOptimizer {
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
     checkTell(this.name, this.dim, points, fitness);
     const n = this.dim;
-    for (let k = 0; k < points.length; k++) {
-      const f = fitness[k] as number;
-      if (!isFiniteNumber(f)) this.nonFinite++;
-      else this.bestTracker.offer(points[k] as Float64Array, f);
-    }
-    this.evals += points.length;
-    const find = (x: Float64Array): number => {
-      for (let k = 0; k < points.length; k++) if (sameVector(points[k] as Float64Array, x)) return fitness[k] as number;
-      return NaN;
-    };
+    this.recordTold(points, fitness);
     const g = new Float64Array(n);
-    let pairs = 0;
-    for (const { plus, minus } of this.pending) {
-      const fp = find(plus);
-      const fm = find(minus);
-      if (!isFiniteNumber(fp) || !isFiniteNumber(fm)) continue;
-      pairs++;
+    const pairs = visitToldPairs(this.pending, points, fitness, ({ plus, minus }, fp, fm) => {
       for (let i = 0; i < n; i++) {
         const dx = (plus[i] as number) - (minus[i] as number);
         if (dx !== 0) g[i] = (g[i] as number) + (fp - fm) / dx;
       }
-    }
+    });
     this.pending = [];
     if (pairs === 0) return;
     let gabs = 0;
@@ -193,42 +139,23 @@ export class SPSA implements MeanBasedOptimizer {
       if (gabs === 0) return; // flat so far: calibrate on the next informative iteration
       this.a = (this.initialStep * (this.A + 1) ** this.alpha) / gabs;
     }
-    let ak = this.a / (this.k + 1 + this.A) ** this.alpha;
+    let ak = this.a / (this.gen + 1 + this.A) ** this.alpha;
     let g2 = 0;
     for (let i = 0; i < n; i++) g2 += (g[i] as number) ** 2;
     const len = ak * sqrt(g2);
     if (len > this.maxStep) ak *= this.maxStep / len;
     for (let i = 0; i < n; i++) this.theta[i] = (this.theta[i] as number) - ak * (g[i] as number);
     if (this.box) clipInto(this.theta, this.box);
-    this.k++;
-  }
-
-  stop(): TerminationReason[] {
-    const out: TerminationReason[] = [];
-    if (this.evals >= this.maxEvaluations) out.push('maxfevals');
-    if (this.k >= this.maxIterations) out.push('maxiter');
-    const b = this.bestTracker.best;
-    if (b && b.f <= this.ftarget) out.push('ftarget');
-    return out;
+    this.gen++;
   }
 
   state(): StateValue {
-    const n = this.dim;
-    const pp = new Float64Array(this.pending.length * 2 * n);
-    this.pending.forEach((p, q) => {
-      pp.set(p.plus, 2 * q * n);
-      pp.set(p.minus, (2 * q + 1) * n);
-    });
     return {
-      strategy: this.name,
-      version: 1,
-      dim: n,
+      ...stateHeader(this.name, this.dim),
       theta: Float64Array.from(this.theta),
       a: this.a === undefined ? null : this.a,
-      k: this.k,
-      evaluations: this.evals,
-      nonFinite: this.nonFinite,
-      pending: pp,
+      ...this.countersState('k'),
+      pending: flatten(this.pending.flatMap((p) => [p.plus, p.minus]), this.dim),
       best: this.bestTracker.state(),
       rng: this.rng.state(),
     };
@@ -239,16 +166,12 @@ export class SPSA implements MeanBasedOptimizer {
     const n = this.dim;
     checkHeader(name, state, n);
     const s = state as Record<string, StateValue>;
-    this.theta.set(field<Float64Array>(name, state, 'theta', isF64(n), `a Float64Array of length ${n}`));
+    this.theta.set(vectorField(name, state, 'theta', n));
     this.a = s.a === null ? undefined : field<number>(name, state, 'a', isNum, 'a number or null');
-    this.k = field<number>(name, state, 'k', isNum, 'a number');
-    this.evals = field<number>(name, state, 'evaluations', isNum, 'a number');
-    this.nonFinite = field<number>(name, state, 'nonFinite', isNum, 'a number');
-    const pp = field<Float64Array>(name, state, 'pending', isF64(), 'a Float64Array');
+    this.restoreCounters(state, 'k');
+    const vs = unflatten(field<Float64Array>(name, state, 'pending', isF64(), 'a Float64Array'), n);
     this.pending = [];
-    for (let q = 0; (2 * q + 2) * n <= pp.length; q++) {
-      this.pending.push({ plus: pp.slice(2 * q * n, (2 * q + 1) * n), minus: pp.slice((2 * q + 1) * n, (2 * q + 2) * n) });
-    }
+    for (let q = 0; 2 * q + 2 <= vs.length; q++) this.pending.push({ plus: vs[2 * q] as Float64Array, minus: vs[2 * q + 1] as Float64Array });
     this.bestTracker.restore(s.best as StateValue);
     this.rng.restore(s.rng as StateValue);
   }
