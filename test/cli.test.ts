@@ -63,6 +63,10 @@ describe('gdfo run (synthetic task)', () => {
     for (const f of ['config.json', 'events.jsonl', 'result.json', 'report.html', 'checkpoints/gdfo/latest.ckpt']) expect(existsSync(join(out, dir!, f))).toBe(true);
     const lines = readFileSync(join(out, dir!, 'events.jsonl'), 'utf8').trim().split('\n');
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+    // gdfo eval scores the selected prompts again: the same test metrics as the run reported
+    const evaluated = await run(process.execPath, [bin, 'eval', join(out, dir!), '--json']);
+    const rows = evaluated.stdout.trim().split('\n').map((l) => JSON.parse(l) as { method: string; value: number });
+    expect(rows.map((r) => [r.method, r.value])).toEqual(summary.results.map((r) => [r.method, r.test]));
   }, 60_000);
 
   it('refuses an unknown method and a bad budget in one line', async () => {

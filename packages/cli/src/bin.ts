@@ -13,7 +13,7 @@ import { loadConfig, mergeFlags, parseConfig, type GdfoConfig } from '@gdfo/conf
 import { writeReport } from '@gdfo/report';
 import { createLmaasServer } from '@gdfo/adapter-lmaas';
 import { initBackend } from '@gdfo/models';
-import { createRegistry, formatResults, readRunConfig, runExperiment, type ExperimentResult } from './experiment.js';
+import { createRegistry, evaluateRun, formatResults, readRunConfig, runExperiment, type ExperimentResult } from './experiment.js';
 import { pluginNew, defaultTemplateDir } from './plugin-new.js';
 import type { ProgressMode } from './progress.js';
 
@@ -120,6 +120,38 @@ program
       ...(process.env['GDFO_BACKEND'] ? { backend: process.env['GDFO_BACKEND'] } : {}),
     });
     printResult(result, Boolean(opts.json));
+  });
+
+program
+  .command('eval <run-dir>')
+  .description("score each method's selected prompt again on the run's dev or test split (or another task's)")
+  .option('--split <split>', 'dev or test', 'test')
+  .option('--task <name>', 'evaluate on another task with the same classes (prompt transfer)')
+  .option('--json', 'print JSON lines')
+  .addHelpText('after', '\nExamples:\n  gdfo eval runs/sst2-…\n  gdfo eval runs/sst2-… --task yelp --split dev')
+  .action(async (dir: string, opts: { split: string; task?: string; json?: boolean }) => {
+    if (opts.split !== 'dev' && opts.split !== 'test') throw new InvalidArgumentError(`--split: expected dev or test, got "${opts.split}"`);
+    const rows = await evaluateRun(resolve(dir), {
+      split: opts.split,
+      ...(opts.task ? { task: opts.task } : {}),
+      ...(process.env['GDFO_BACKEND'] ? { backend: process.env['GDFO_BACKEND'] } : {}),
+      env: process.env,
+    });
+    for (const r of rows) {
+      if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else process.stdout.write(`${r.method.padEnd(9)} ${r.split} ${r.metric} ${r.value === null ? '-' : r.value.toFixed(4)}${r.note ? `  (${r.note})` : ''}\n`);
+    }
+  });
+
+program
+  .command('bench <name> [args...]')
+  .description('run a benchmark script (prints JSON lines; the last line is the summary); no name lists them')
+  .allowUnknownOption()
+  .addHelpText('after', '\nExamples:\n  gdfo bench cmaes\n  gdfo bench methods --task sst2 --budget 2000 --seed 42\n  gdfo bench fewshot --tasks sst2,rte --queue redis://127.0.0.1:6379')
+  .action(async (name: string, args: string[]) => {
+    const script = join(here, '..', '..', 'bench', 'dist', 'main.js');
+    const child = spawn(process.execPath, [script, name, ...args], { stdio: 'inherit' });
+    await new Promise<void>((ok, fail) => child.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`bench ${name} exited with code ${code}`)))));
   });
 
 program

@@ -10,7 +10,7 @@ import type { Student, Task, Teacher, TeacherMiddleware } from '@gdfo/spec';
 import { createContainer, createRemoteTeacher, GdfoError, loadPlugin, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
-import { registerTasks } from '@gdfo/tasks';
+import { metricFromLogits, registerTasks } from '@gdfo/tasks';
 import { initBackend } from '@gdfo/models';
 import { registerLocal } from '@gdfo/adapter-local';
 import { registerLmaas } from '@gdfo/adapter-lmaas';
@@ -23,11 +23,13 @@ import {
   createSyntheticTeacher,
   DiscretePromptSpace,
   RelaxedStudent,
+  promptSpaceFor,
   registerPipeline,
   runMethod,
   SyntheticStudent,
   SyntheticWorld,
   syntheticSpace,
+  type MethodName,
   type MethodOptions,
   type MethodResult,
   type WhiteBoxModel,
@@ -215,6 +217,54 @@ export async function runExperiment(input: GdfoConfig | Record<string, unknown>,
   }
   const reportPath = t.report === false ? undefined : writeReport([t.runDir], join(t.runDir, 'report.html')).path;
   return { runDir: t.runDir, backend: prepared.backend, results, ...(reportPath ? { reportPath } : {}) };
+}
+
+export interface EvalRow {
+  method: string;
+  split: 'dev' | 'test';
+  metric: string;
+  value: number | null;
+  /** Why there is no value (no selected prompt, no such split). */
+  note?: string;
+}
+
+/**
+ * Scores the selected prompt of every method of a finished run again, on `split` of the run's task (or of
+ * another task with the same verbalizer size: `task`), through the run's teacher. Evaluation calls only.
+ */
+export async function evaluateRun(runDir: string, options: { split: 'dev' | 'test'; task?: string; backend?: string; env?: RunTarget['env'] }): Promise<EvalRow[]> {
+  const c0 = readRunConfig(runDir);
+  const c = options.task ? parseConfig({ ...c0, task: { ...c0.task, name: options.task } }, 'config') : c0;
+  const resultPath = join(runDir, 'result.json');
+  if (!existsSync(resultPath)) throw new GdfoError('NO_RESULT', `${resultPath}: not found (the run has not finished a method yet)`);
+  const { results } = JSON.parse(readFileSync(resultPath, 'utf8')) as { results: MethodResult[] };
+  const registry = createRegistry(c.seed);
+  const prepared = await prepare(c, { runDir, progress: 'quiet', ...(options.backend ? { backend: options.backend } : {}), ...(options.env ? { env: options.env } : {}) }, registry);
+  try {
+    const examples = options.split === 'test' ? prepared.task.test : prepared.task.dev;
+    const rows: EvalRow[] = [];
+    for (const r of results) {
+      const row = { method: r.method, split: options.split, metric: prepared.task.metric };
+      if (!examples?.length) rows.push({ ...row, value: null, note: `task ${c.task.name} has no ${options.split} split` });
+      else if (r.method === 'manual' || r.method === 'icl') rows.push({ ...row, value: options.split === 'test' && !options.task ? r.test : r.dev, note: 'no tuned prompt: value from result.json' });
+      else if (!r.bestZ) rows.push({ ...row, value: null, note: 'no selected prompt in result.json (kd and whitebox keep none)' });
+      else {
+        const space = await promptSpaceFor({ ...methodOptions(c), method: r.method as MethodName, task: prepared.task, teacher: prepared.teacher, registry, ...prepared.extra });
+        const res = await prepared.teacher.score({
+          examples,
+          template: prepared.task.template,
+          verbalizer: prepared.task.verbalizer,
+          prompt: space.toTeacher(Float64Array.from(r.bestZ)),
+          purpose: options.split,
+        });
+        const labels = Int32Array.from(examples, (e) => e.label);
+        rows.push({ ...row, value: metricFromLogits(prepared.task.metric, res.logits, labels, prepared.task.verbalizer.words.length) });
+      }
+    }
+    return rows;
+  } finally {
+    await prepared.close();
+  }
 }
 
 /** Reads a run directory's config back (what `gdfo resume` continues). */

@@ -169,6 +169,18 @@ function baseSetup(o: MethodOptions, space: PromptSpace, strategy: Optimizer): R
   };
 }
 
+/**
+ * The prompt space a method searches (the one `runMethod` builds): `o.space` when given, else BBT's shallow
+ * projection or BBTv2's deep one from the teacher's scales. Rebuilt identically from the seed, so a saved z
+ * (result.json's `bestZ`) can be scored again later (`gdfo eval`).
+ */
+export async function promptSpaceFor(o: MethodOptions): Promise<PromptSpace> {
+  if (o.space) return o.space;
+  const deep = o.method === 'bbtv2' || o.method === 'gdfo-deep';
+  await ensureTeacherScale(o.teacher, o.task, deep);
+  return deep ? deepSpace(o) : shallowSpace(o);
+}
+
 /** Runs one method on one task and returns its result. */
 export async function runMethod(o: MethodOptions): Promise<MethodResult> {
   if (!o.space && ['bbt', 'bbtv2', 'gdfo', 'gdfo-deep', 'whitebox'].includes(o.method)) {
