@@ -48,6 +48,7 @@ import {
   type PriceTable,
   type RowJob,
   type TopLogprob,
+  positiveIntOption,
 } from '@gdfo/core';
 
 export type HuggingFaceMode = 'fill-mask' | 'text-classification' | 'chat';
@@ -97,11 +98,6 @@ export interface HuggingFaceTeacherOptions {
   readonly id?: string;
 }
 
-function positiveInt(v: number | undefined, name: string, fallback: number): number {
-  const x = v ?? fallback;
-  if (!(Number.isInteger(x) && x >= 1)) throw new GdfoError('BAD_OPTION', `createHuggingFaceTeacher ${name}: expected an integer ≥ 1, got ${String(v)}`);
-  return x;
-}
 
 /** The endpoint without credentials or query (for ids and messages). */
 function safeEndpoint(url: string): string {
@@ -124,8 +120,8 @@ export function createHuggingFaceTeacher(options: HuggingFaceTeacherOptions): Te
   const model = options.model ?? endpoint!;
   const multiToken = options.multiToken ?? 'first';
   if (multiToken !== 'first' && multiToken !== 'sum') throw new GdfoError('BAD_OPTION', `createHuggingFaceTeacher multiToken: expected 'first' or 'sum', got ${String(multiToken)}`);
-  const topLogprobs = positiveInt(options.topLogprobs, 'topLogprobs', 20);
-  const timeoutMs = positiveInt(options.timeoutMs, 'timeoutMs', 60_000);
+  const topLogprobs = positiveIntOption(options.topLogprobs, 'createHuggingFaceTeacher topLogprobs', 20);
+  const timeoutMs = positiveIntOption(options.timeoutMs, 'createHuggingFaceTeacher timeoutMs', 60_000);
   const maskToken = options.maskToken ?? '[MASK]';
   const instruction = options.instruction ?? DEFAULT_INSTRUCTION;
   if (options.logprobFloor !== undefined && !Number.isFinite(options.logprobFloor)) throw new GdfoError('BAD_OPTION', 'createHuggingFaceTeacher logprobFloor: expected a finite number');

@@ -17,8 +17,4 @@ export function verbalizerWords(v: Verbalizer | readonly string[]): readonly str
   return Array.isArray(v) ? (v as readonly string[]) : (v as Verbalizer).words;
 }
 
-export function positiveInt(value: number | undefined, name: string, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: expected a positive integer, got ${String(value)}`);
-  return v;
-}
+export { positiveIntOption as positiveInt } from '@gdfo/core';

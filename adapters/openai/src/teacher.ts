@@ -46,6 +46,7 @@ import {
   type RowJob,
   type RowJobResult,
   type TopLogprob,
+  positiveIntOption,
 } from '@gdfo/core';
 
 export interface OpenAITeacherOptions {
@@ -89,11 +90,6 @@ export interface OpenAITeacherOptions {
   readonly clock?: Clock;
 }
 
-function positiveInt(v: number | undefined, name: string, fallback: number): number {
-  const x = v ?? fallback;
-  if (!(Number.isInteger(x) && x >= 1)) throw new GdfoError('BAD_OPTION', `createOpenAITeacher ${name}: expected an integer ≥ 1, got ${String(v)}`);
-  return x;
-}
 
 export function createOpenAITeacher(options: OpenAITeacherOptions): Teacher {
   if (!options || typeof options.apiKey !== 'string' || options.apiKey === '') {
@@ -107,9 +103,9 @@ export function createOpenAITeacher(options: OpenAITeacherOptions): Teacher {
   if (multiToken === 'sequence' && endpoint !== 'completions') {
     throw new GdfoError('BAD_OPTION', "createOpenAITeacher multiToken: 'sequence' needs endpoint 'completions' (echo of prompt log-probabilities)");
   }
-  const topLogprobs = positiveInt(options.topLogprobs, 'topLogprobs', endpoint === 'chat' ? 20 : 5);
-  const batchSize = positiveInt(options.batchSize, 'batchSize', 16);
-  const timeoutMs = positiveInt(options.timeoutMs, 'timeoutMs', 60_000);
+  const topLogprobs = positiveIntOption(options.topLogprobs, 'createOpenAITeacher topLogprobs', endpoint === 'chat' ? 20 : 5);
+  const batchSize = positiveIntOption(options.batchSize, 'createOpenAITeacher batchSize', 16);
+  const timeoutMs = positiveIntOption(options.timeoutMs, 'createOpenAITeacher timeoutMs', 60_000);
   const maxRetries = options.maxRetries ?? 0;
   if (!(Number.isInteger(maxRetries) && maxRetries >= 0)) throw new GdfoError('BAD_OPTION', `createOpenAITeacher maxRetries: expected an integer ≥ 0, got ${String(maxRetries)}`);
   if (options.logprobFloor !== undefined && !Number.isFinite(options.logprobFloor)) throw new GdfoError('BAD_OPTION', 'createOpenAITeacher logprobFloor: expected a finite number');

@@ -80,3 +80,10 @@ export function parseDuration(text: string): number | undefined {
   }
   return total;
 }
+
+/** An optional integer option ≥ 1 (the fallback when undefined), or a one-line error naming `field`. */
+export function positiveIntOption(value: number | undefined, field: string, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1) throw new GdfoError('BAD_OPTION', `${field}: expected an integer ≥ 1, got ${String(value)}`);
+  return v;
+}
