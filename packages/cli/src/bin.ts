@@ -15,6 +15,8 @@ import { createLmaasServer } from '@gdfo/adapter-lmaas';
 import { initBackend } from '@gdfo/models';
 import { createRegistry, evaluateRun, formatResults, readRunConfig, runExperiment, type ExperimentResult } from './experiment.js';
 import { pluginNew, defaultTemplateDir } from './plugin-new.js';
+import { cellRunner } from './fewshot.js';
+import { runWorker } from '@gdfo/sweep';
 import type { ProgressMode } from './progress.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -152,6 +154,29 @@ program
     const script = join(here, '..', '..', 'bench', 'dist', 'main.js');
     const child = spawn(process.execPath, [script, name, ...args], { stdio: 'inherit' });
     await new Promise<void>((ok, fail) => child.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`bench ${name} exited with code ${code}`)))));
+  });
+
+program
+  .command('worker')
+  .description('run few-shot benchmark cells from a Redis queue (filled by `gdfo bench fewshot --queue …`)')
+  .requiredOption('--queue <url>', 'Redis connection, e.g. redis://10.0.0.5:6379')
+  .option('--results <dir>', "where this worker keeps each cell's run directory", 'bench/results')
+  .option('--concurrency <n>', 'cells run at once by this worker', '1')
+  .addHelpText('after', '\nExample (on every machine that reaches Redis):\n  gdfo worker --queue redis://10.0.0.5:6379')
+  .action(async (opts: { queue: string; results: string; concurrency: string }) => {
+    const worker = await runWorker({
+      connection: opts.queue,
+      cellFn: cellRunner(resolve(opts.results)) as unknown as Parameters<typeof runWorker>[0]['cellFn'],
+      concurrency: Number(opts.concurrency),
+      onEvent: (e) => process.stderr.write(`gdfo worker: ${e.type} ${e.id.slice(0, 12)} (attempt ${e.attempt})${e.error ? `: ${e.error}` : ''}\n`),
+    });
+    process.stderr.write(`gdfo worker: waiting for cells on ${opts.queue}; Ctrl-C stops after the running cell\n`);
+    const stop = async () => {
+      await worker.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
   });
 
 program

@@ -2,3 +2,4 @@ export * from './experiment.js';
 export * from './progress.js';
 export * from './plugin-new.js';
 export * from './secrets.js';
+export * from './fewshot.js';

@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- fewshot [--tasks a,b] [--methods a,b] [--seeds 42] [--budget 2000] [--dim 500]
- *   [--pop-size 20] [--prompt-length 50] [--results bench/results] [--queue redis://host:port] [--estimate-only]`
+ *   [--pop-size 20] [--prompt-length 50] [--results bench/results] [--queue redis://host:port [--workers 1]]
+ *   [--estimate-only]`
  *
  * The few-shot benchmark: every (task, method, seed) is a cell run by `@gdfo/sweep` — in this process, or on a
  * Redis queue with `--queue` — with results appended per cell (resumable: a finished cell never runs again).
@@ -8,90 +9,18 @@
  * wall-time estimate up front, writes `fewshot.jsonl` (cells), `fewshot.json`, `fewshot.md` (a table like
  * the paper's) and `fewshot.html` (report of every cell's run), and ends with one JSON summary line.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initBackend, shippedCheckpoint } from '@gdfo/models';
 import { createLocalTeacher } from '@gdfo/adapter-local';
 import { getTask } from '@gdfo/tasks';
-import { runExperiment } from '@gdfo/cli';
+import { cellRunner, METHOD_SPECS, TASKS_WITH_TEST, type CellResult, type FewshotCell } from '@gdfo/cli';
 import { writeReport } from '@gdfo/report';
 import { cellId, readResults, runSweep } from '@gdfo/sweep';
-
-/** Bench method names → a method plus its harmonizer. */
-const METHOD_SPECS: Record<string, { method: string; harmonizer?: string }> = {
-  manual: { method: 'manual' },
-  icl: { method: 'icl' },
-  bbt: { method: 'bbt' },
-  bbtv2: { method: 'bbtv2' },
-  gdfo: { method: 'gdfo', harmonizer: 'gradient-sample' },
-  'gdfo-mean-shift': { method: 'gdfo', harmonizer: 'mean-shift' },
-  kd: { method: 'kd' },
-  whitebox: { method: 'whitebox' },
-};
-const TASKS_WITH_TEST = new Set(['sst2', 'agnews', 'mrpc', 'rte', 'snli']);
-
-export interface FewshotCell {
-  [key: string]: string | number;
-  task: string;
-  method: string;
-  seed: number;
-  budget: number;
-  dim: number;
-  popSize: number;
-  promptLength: number;
-}
-
-export interface CellResult {
-  [key: string]: unknown;
-  metric: string;
-  split: 'test' | 'dev';
-  value: number | null;
-  dev: number | null;
-  calls: number;
-  seconds: number;
-  /** (calls, test metric of the selected prompt) at each dev check. */
-  curve: { calls: number; value: number }[];
-}
 
 function arg(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-}
-
-/** Runs one cell: one method on one task and seed, with the shipped teacher; its run dir is kept. */
-export function cellRunner(resultsDir: string) {
-  return async (cell: FewshotCell): Promise<CellResult> => {
-    const spec = METHOD_SPECS[cell.method];
-    if (!spec) throw new Error(`fewshot: unknown method "${cell.method}"; known: ${Object.keys(METHOD_SPECS).join(', ')}`);
-    const t0 = performance.now();
-    const runDir = join(resultsDir, 'runs', cellId(cell).slice(0, 16));
-    const r = await runExperiment(
-      {
-        task: { name: cell.task },
-        methods: [spec.method],
-        budget: cell.budget,
-        seed: cell.seed,
-        dim: cell.dim,
-        popSize: cell.popSize,
-        promptLength: cell.promptLength,
-        ...(spec.harmonizer ? { harmonizer: { name: spec.harmonizer } } : {}),
-        testCurve: true,
-        checkpointEvery: 10,
-      },
-      { runDir, progress: 'quiet', resume: true },
-    );
-    const x = r.results[0]!;
-    const split = TASKS_WITH_TEST.has(cell.task) ? 'test' : 'dev';
-    return {
-      metric: x.metric,
-      split,
-      value: split === 'test' ? x.test : x.dev,
-      dev: x.dev,
-      calls: x.calls,
-      seconds: Math.round((performance.now() - t0) / 1000),
-      curve: x.testHistory,
-    };
-  };
 }
 
 /** Seconds per teacher call on this machine, measured on a few calls. */
@@ -159,7 +88,8 @@ export async function run(args: string[]): Promise<void> {
   }
   const outcome = await runSweep(cells, cellRunner(resultsDir) as unknown as Parameters<typeof runSweep>[1], {
     resultsPath,
-    ...(queue ? { queue: { connection: queue } } : {}),
+    // --workers: cells this process runs itself from the queue (default 1; 0 = only `gdfo worker`s elsewhere)
+    ...(queue ? { queue: { connection: queue, workers: Number(arg(args, 'workers', '1')) } } : {}),
   });
   const results = readResults(resultsPath);
   const rows = cells.map((c) => ({ cell: c, result: results.get(cellId(c))?.result as CellResult | undefined }));
@@ -191,8 +121,12 @@ export async function run(args: string[]): Promise<void> {
   };
   writeFileSync(join(resultsDir, 'fewshot.json'), JSON.stringify({ summary, rows }, null, 2) + '\n');
   writeFileSync(join(resultsDir, 'fewshot.md'), markdownTable(tasks, methods, rows, setting));
+  // Cells run by `gdfo worker`s elsewhere keep their run directories on those machines: the HTML report
+  // covers the cells whose run directory is here.
   const runDirs = rows.filter((r) => r.result).map((r) => join(resultsDir, 'runs', cellId(r.cell).slice(0, 16)));
-  if (runDirs.length) writeReport(runDirs, join(resultsDir, 'fewshot.html'), { title: 'gdfo few-shot benchmark' });
+  const local = runDirs.filter((d) => existsSync(d));
+  if (local.length < runDirs.length) console.error(`fewshot: ${runDirs.length - local.length} cell run directories are on other machines; the HTML report covers the ${local.length} here`);
+  if (local.length) writeReport(local, join(resultsDir, 'fewshot.html'), { title: 'gdfo few-shot benchmark' });
   console.log(JSON.stringify(summary));
 }
 
