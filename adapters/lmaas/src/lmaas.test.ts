@@ -127,3 +127,26 @@ test('503 when the queue is full; close() finishes queued work', async () => {
   expect(Array.from(b.logits)).toEqual([2, 2, 2, 2, 2, 2]);
   await expect(fetch(`${u}/healthz`)).rejects.toThrow();
 });
+
+test("a teacher's BAD_* error is the client's fault (400); any other failure is the server's (500)", async () => {
+  const failing = (code: string | undefined, message: string): Teacher => ({
+    specVersion: '1.0',
+    info: { id: 'failing', accepts: ['none'] },
+    async score(): Promise<ScoreResult> {
+      throw Object.assign(new Error(message), code ? { code } : {});
+    },
+  });
+  for (const [code, message, status] of [
+    ['BAD_PROMPT', 'synthetic teacher: expected a 1×12 shallow prompt', 400],
+    [undefined, 'out of memory', 500],
+  ] as const) {
+    const s = createLmaasServer({ teacher: failing(code, message), token: TOKEN });
+    const u = (await s.listen()).url;
+    try {
+      const remote = await createLmaasTeacher({ url: u, token: TOKEN });
+      await expect(remote.score(req({ kind: 'none' }))).rejects.toThrow(new RegExp(`^lmaas ${status}: .*${message}`));
+    } finally {
+      await s.close();
+    }
+  }
+});

@@ -164,7 +164,10 @@ export function createLmaasServer(options: LmaasServerOptions): LmaasServer {
         send(res, 200, { specVersion: '1.0', rows: r.rows, classes: r.classes, logits: encodeFloat32(r.logits), info: teacher.info, ...(r.usage ? { usage: r.usage } : {}), ...(r.cached ? { cached: true } : {}) });
       } catch (e) {
         const msg = (e as Error).message ?? String(e);
-        if (CLIENT_ERROR.test(msg)) sendError(res, 400, msg);
+        // A bad request is the client's fault (400): messages naming a request field, or gdfo's BAD_* codes
+        // (e.g. a prompt of the wrong shape for this teacher); anything else is the server's (500).
+        const code = (e as { code?: unknown }).code;
+        if (CLIENT_ERROR.test(msg) || (typeof code === 'string' && code.startsWith('BAD_'))) sendError(res, 400, msg);
         else {
           options.log?.(`lmaas: teacher failed: ${msg}`);
           sendError(res, 500, `teacher failed: ${msg}`);
