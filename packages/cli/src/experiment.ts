@@ -153,7 +153,8 @@ const REMOTE_KINDS: Record<string, { keyOption: 'apiKey' | 'accessToken' | 'toke
 
 /** Builds a remote teacher with its key from the environment, wrapped with cache, retry and limits. */
 async function remoteTeacher(c: GdfoConfig, t: RunTarget, registry: ComponentRegistry, kind: { keyOption: string; defaultEnv: string }): Promise<Teacher> {
-  const { apiKeyEnv, cacheDir, retries, rpm, concurrency, timeoutMs, costUsd, ...adapterOptions } = c.teacher.options as Record<string, unknown>;
+  // candidates is the discrete prompt space's option, the rest the remote wrapper's; what remains goes to the adapter
+  const { apiKeyEnv, cacheDir, retries, rpm, concurrency, timeoutMs, costUsd, candidates: _candidates, ...adapterOptions } = c.teacher.options as Record<string, unknown>;
   const envName = typeof apiKeyEnv === 'string' ? apiKeyEnv : kind.defaultEnv;
   const key = readApiKey(envName, t.env ?? {});
   const inner = await registry.resolve<Teacher>('teacher', c.teacher.kind, { ...adapterOptions, [kind.keyOption]: key });
