@@ -57,12 +57,18 @@ export function slotBackend(o: SlotBackendOptions): AnswerBackend {
   const examples = [...o.task.train, ...o.task.dev, ...(o.task.test ?? [])];
   const words = o.task.verbalizer.words;
   const labels = o.labels ?? words.map((w) => w.toUpperCase());
-  const locate = (text: string) => {
+  // Whitespace is compared collapsed (adapters may render newlines or runs of spaces differently), and only
+  // the first 80 characters of an example must appear (a provider's prompt may cut a long text).
+  // Runs of underscores are dropped too: the answer blank is one, and real texts (emails) contain them.
+  const squash = (s: string) => s.replace(/_{2,}/g, ' ').replace(/\s+/g, ' ').trim();
+  const squashed = new Map(examples.map((ex) => [ex, squash(ex.text).slice(0, 80)]));
+  const locate = (raw: string) => {
+    const text = squash(raw);
     let best: Example | undefined;
     let at = -1;
     for (const ex of examples) {
-      const i = text.lastIndexOf(ex.text);
-      if (i > at || (i === at && i >= 0 && best && ex.text.length > best.text.length)) {
+      const i = text.lastIndexOf(squashed.get(ex)!);
+      if (i > at || (i === at && i >= 0 && best && squashed.get(ex)!.length > squashed.get(best)!.length)) {
         best = ex;
         at = i;
       }
