@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Task } from '@gdfo/spec';
+import { task } from './fixtures/tiny-task-plugin.mjs';
 import { DiscretePromptSpace } from '@gdfo/pipeline';
 import { slotBackend } from './servers/backends.js';
 import { startOpenAIServer, type OpenAIServer } from './servers/openai.js';
@@ -30,7 +30,6 @@ function filesUnder(dir: string): string[] {
 describe('gdfo run with an OpenAI teacher from the config', () => {
   let server: OpenAIServer;
   beforeAll(async () => {
-    const { task } = (await import(join(root, 'test', 'fixtures', 'tiny-task-plugin.mjs'))) as { task: Task };
     const space = new DiscretePromptSpace({ dim: 20, slots: 4, seed: 42, candidates: CANDIDATES });
     // The served model separates the classes better the more slots hold an even-indexed candidate.
     const backend = slotBackend({

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Example, Task } from '@gdfo/spec';
+import type { Task } from '@gdfo/spec';
+import { tinyTask } from '../fixtures/tiny-task-plugin.mjs';
 import { initBackend, tinyModel } from '@gdfo/models';
 import { DiscretePromptSpace, textPromptAsTemplate } from '@gdfo/pipeline';
 import { createLocalTeacher } from '@gdfo/adapter-local';
@@ -20,34 +21,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OPENAI_KEY = 'sk-guide-LOOPBACK-0a1b2c3d4e5f';
 const HF_KEY = 'hf_guideLOOPBACK9z8y7x6w5v';
 
-const sentences = [
-  ['this film was great and very good', 1],
-  ['a bad movie , not good', 0],
-  ['the movie is great !', 1],
-  ['it was a terrible film', 0],
-  ['very good , great film', 1],
-  ['not a good film at all', 0],
-  ['the answer : great movie', 1],
-  ['bad . very bad movie', 0],
-  ['a great , great film', 1],
-  ['this was not a good movie', 0],
-  ['good movie and good film', 1],
-  ['the film is bad', 0],
-] as const;
-
 function task(): Task {
-  const ex = (i: number, split: string): Example => ({ id: `${split}-${i}`, text: `${sentences[i]![0]} ${split}${i}`, label: sentences[i]![1] });
-  return {
-    specVersion: '1.0',
-    name: 'tiny-sentiment',
-    classes: ['negative', 'positive'],
-    template: { specVersion: '1.0', text: '{text} . it was {mask} .' },
-    verbalizer: { specVersion: '1.0', words: ['bad', 'great'] },
-    metric: 'accuracy',
-    train: [0, 1, 2, 3, 4, 5].map((i) => ex(i, 'tr')),
-    dev: [6, 7, 8, 9].map((i) => ex(i, 'dv')),
-    test: [10, 11, 0, 1].map((i) => ex(i, 'te')),
-  };
+  return tinyTask({ train: [0, 1, 2, 3, 4, 5], dev: [6, 7, 8, 9], test: [10, 11, 0, 1] });
 }
 
 describe('guide: swap a provider', () => {
