@@ -35,6 +35,13 @@ function printResult(result: ExperimentResult, json: boolean): void {
   } else process.stdout.write(formatResults(result) + '\n');
 }
 
+/** For long-running commands: on SIGINT or SIGTERM, run `cleanup` once, then exit. */
+function stopOnSignal(cleanup: () => Promise<unknown>): void {
+  const stop = () => void cleanup().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
 function abortOnSigint(): AbortSignal {
   const ctrl = new AbortController();
   process.once('SIGINT', () => {
@@ -171,12 +178,7 @@ program
       onEvent: (e) => process.stderr.write(`gdfo worker: ${e.type} ${e.id.slice(0, 12)} (attempt ${e.attempt})${e.error ? `: ${e.error}` : ''}\n`),
     });
     process.stderr.write(`gdfo worker: waiting for cells on ${opts.queue}; Ctrl-C stops after the running cell\n`);
-    const stop = async () => {
-      await worker.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void stop());
-    process.once('SIGTERM', () => void stop());
+    stopOnSignal(() => worker.close());
   });
 
 program
@@ -207,13 +209,10 @@ program
     const server = createLmaasServer({ teacher, host: opts.host, port: Number(opts.port), token, maxQueue: Number(opts.maxQueue), log: (l) => process.stderr.write(l + '\n') });
     const { url } = await server.listen();
     process.stdout.write(`gdfo serve: ${teacher.info.id} at ${url} (POST /v1/score, GET /healthz); Ctrl-C stops\n`);
-    const stop = async () => {
+    stopOnSignal(async () => {
       await server.close();
       await teacher.close?.();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void stop());
-    process.once('SIGTERM', () => void stop());
+    });
   });
 
 program
