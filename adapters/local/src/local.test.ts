@@ -113,6 +113,20 @@ describe('student', () => {
     p.forEach((v, i) => expect(v).toBeCloseTo(t.logits[i]!, 4));
   });
 
+  test('maxLength cuts the inputs as the teacher with the same maxLength does; more than the model has is refused', async () => {
+    const short = await createLocalTeacher({ model: loaded, promptLength: L, batchSize: 2, maxPromptLength: 8, maxLength: 14 });
+    const s = await createLocalStudent({ model: loaded, dim, template, verbalizer, promptLength: L, seed: 3, maxLength: 14 });
+    const p = await s.predict(new Float64Array(dim), 1, examples);
+    const t = await short.score(req(shallow(new Float32Array(L * H))));
+    p.forEach((v, i) => expect(v).toBeCloseTo(t.logits[i]!, 4));
+    const full = await (await make()).predict(new Float64Array(dim), 1, examples);
+    expect(Math.abs(full[8]! - p[8]!)).toBeGreaterThan(1e-4); // example 5 is longer than 14 positions allow
+    expect(full[6]).toBeCloseTo(p[6]!, 4); // example 4 ('great') fits either way
+    await expect(createLocalStudent({ model: loaded, dim, template, verbalizer, promptLength: L, maxLength: 999 })).rejects.toThrow(
+      `createLocalStudent maxLength: 999 exceeds the model's ${loaded.model.config.maxPositions} positions`,
+    );
+  });
+
   test('predict with several z equals predicting each z alone (per-row prompts)', async () => {
     const s = await make();
     const z = Float64Array.from({ length: 2 * dim }, (_, i) => Math.cos(i) * 3);

@@ -22,6 +22,8 @@ export interface LocalStudentOptions {
   readonly verbalizer: Verbalizer | readonly string[];
   /** Prompt positions L (default 50). */
   readonly promptLength?: number;
+  /** Positions per input, prompt included (default: the model's maximum); texts are truncated to fit, as the teacher's `maxLength`. */
+  readonly maxLength?: number;
   /** Adam learning rate (default 1e-2). */
   readonly lr?: number;
   readonly beta1?: number;
@@ -54,6 +56,8 @@ export async function createLocalStudent(options: LocalStudentOptions): Promise<
   const d = positiveInt(options.dim, 'createLocalStudent dim', Number.NaN);
   const L = positiveInt(options.promptLength, 'createLocalStudent promptLength', 50);
   if (L > loaded.promptTokens.length || L + 4 > cfg.maxPositions) throw new Error(`createLocalStudent promptLength: ${L} is too long for ${cfg.name} (at most ${Math.min(loaded.promptTokens.length, cfg.maxPositions - 4)})`);
+  const maxLength = positiveInt(options.maxLength, 'createLocalStudent maxLength', cfg.maxPositions);
+  if (maxLength > cfg.maxPositions) throw new Error(`createLocalStudent maxLength: ${maxLength} exceeds the model's ${cfg.maxPositions} positions`);
   const words = verbalizerWords(options.verbalizer);
   const C = words.length;
   if (options.classes !== undefined && options.classes !== C) throw new Error(`createLocalStudent classes: ${options.classes} does not match the verbalizer's ${C} words`);
@@ -91,7 +95,7 @@ export async function createLocalStudent(options: LocalStudentOptions): Promise<
 
   /** Student logits [rows, C] for rows (prompt row index into `prompts`, example). Inside tidy. */
   const logitsRows = (prompts: tf.Tensor2D, promptIndex: Int32Array, examples: readonly Example[]): tf.Tensor2D => {
-    const b = buildClozeBatch(template, examples, { promptLength: L, mode: 'cat', promptTokens: loaded.promptTokens, maxPositions: cfg.maxPositions });
+    const b = buildClozeBatch(template, examples, { promptLength: L, mode: 'cat', promptTokens: loaded.promptTokens, maxPositions: maxLength });
     const perRow = tf.reshape(gatherRows(prompts, promptIndex), [examples.length, L, H]);
     const h = model.forward(b, { outRows: b.maskRows, prompt: { shallow: perRow, mode: 'cat', start: 1, length: L } });
     const raw = model.logitsFor(h, vIds);

@@ -28,7 +28,14 @@ export interface FewshotCell {
   dim: number;
   popSize: number;
   promptLength: number;
+  /** Positions per teacher/student input, prompt included (texts truncated to fit); ICL always gets the model's maximum. */
+  maxLength: number;
+  /** Student optimizer steps per generation (GDFO's K). */
+  distillSteps: number;
 }
+
+/** Call counts at which the benchmark reports its curve of the test (or dev) metric. */
+export const CURVE_POINTS = [200, 500, 1000, 2000];
 
 export interface CellResult {
   [key: string]: unknown;
@@ -40,6 +47,15 @@ export interface CellResult {
   seconds: number;
   /** (calls, test metric of the selected prompt) at each dev check. */
   curve: { calls: number; value: number }[];
+  /** The curve read at `CURVE_POINTS` within the budget (the selection in force after that many calls). */
+  at: Record<string, number>;
+}
+
+/** The metric of the selection in force after `calls` calls, from a curve of (calls, value) at each dev check. */
+export function curveAt(curve: readonly { calls: number; value: number }[], calls: number): number | undefined {
+  let v: number | undefined;
+  for (const p of curve) if (p.calls <= calls) v = p.value;
+  return v;
 }
 
 /** Runs one cell: one method on one task and seed, with the shipped teacher; its run dir is kept. */
@@ -58,6 +74,9 @@ export function cellRunner(resultsDir: string) {
         dim: cell.dim,
         popSize: cell.popSize,
         promptLength: cell.promptLength,
+        // ICL's demonstrations need the model's whole context; every other method sees inputs cut to maxLength.
+        ...(spec.method === 'icl' ? {} : { teacher: { kind: 'local', options: { maxLength: cell.maxLength } }, student: { kind: 'local', options: { maxLength: cell.maxLength } } }),
+        distill: { steps: cell.distillSteps },
         ...(spec.harmonizer ? { harmonizer: { name: spec.harmonizer } } : {}),
         testCurve: true,
         checkpointEvery: 10,
@@ -66,6 +85,17 @@ export function cellRunner(resultsDir: string) {
     );
     const x = r.results[0]!;
     const split = TASKS_WITH_TEST.has(cell.task) ? 'test' : 'dev';
+    // Dev-only tasks: the curve is the dev metric of the selection (the best on dev so far) at each check.
+    let best = -Infinity;
+    const curve =
+      split === 'test'
+        ? x.testHistory.map(({ calls, value }) => ({ calls, value }))
+        : x.devHistory.map(({ calls, value }) => ({ calls, value: (best = Math.max(best, value)) }));
+    const at: Record<string, number> = {};
+    for (const p of CURVE_POINTS.filter((n) => n <= cell.budget)) {
+      const v = curveAt(curve, p);
+      if (v !== undefined) at[p] = v;
+    }
     return {
       metric: x.metric,
       split,
@@ -73,7 +103,8 @@ export function cellRunner(resultsDir: string) {
       dev: x.dev,
       calls: x.calls,
       seconds: Math.round((performance.now() - t0) / 1000),
-      curve: x.testHistory,
+      curve,
+      at,
     };
   };
 }

@@ -57,8 +57,11 @@ export interface Tracking {
   bestDev: BestPoint | undefined;
   lastDevCalls: number;
   devHistory: { calls: number; value: number; loss: number }[];
-  /** Test metric of the selected prompt at each dev check (when `testCurve` is on). */
-  testHistory: { calls: number; value: number }[];
+  /**
+   * Test metric (and loss) of the selected prompt at each dev check (when `testCurve` is on). The test set is
+   * scored again only when the selection changed; otherwise the previous entry's numbers are repeated.
+   */
+  testHistory: { calls: number; value: number; loss?: number }[];
   trainHistory: { calls: number; best: number; mean: number }[];
   agreement: { generation: number; spearman: number; cosine: number }[];
 }

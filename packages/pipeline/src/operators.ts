@@ -232,10 +232,16 @@ export async function devCheck(ctx: RunContext): Promise<void> {
   const improved = !prev || value > prev.value;
   if (improved) ctx.tracking.bestDev = { z: Float64Array.from(best.z), value, calls };
   if (ctx.config.testCurve && ctx.task.test?.length) {
-    const chosen = ctx.tracking.bestDev!;
-    const t = await scorePoint(ctx, chosen.z, ctx.task.test, 'test');
-    const test = metricFromLogits(ctx.task.metric, t.logits, Int32Array.from(ctx.task.test, (e) => e.label), ctx.task.verbalizer.words.length);
-    ctx.tracking.testHistory.push({ calls, value: test });
+    const last = ctx.tracking.testHistory.at(-1);
+    if (!improved && last && last.loss !== undefined) {
+      // Same selected prompt as at the previous check: the (deterministic) test score is the same.
+      ctx.tracking.testHistory.push({ calls, value: last.value, loss: last.loss });
+    } else {
+      const chosen = ctx.tracking.bestDev!;
+      const t = await scorePoint(ctx, chosen.z, ctx.task.test, 'test');
+      const test = metricFromLogits(ctx.task.metric, t.logits, Int32Array.from(ctx.task.test, (e) => e.label), ctx.task.verbalizer.words.length);
+      ctx.tracking.testHistory.push({ calls, value: test, loss: t.fitness });
+    }
   }
   ctx.events.emit({
     specVersion: '1.0',

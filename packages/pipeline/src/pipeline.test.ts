@@ -295,6 +295,43 @@ describe('resume', () => {
   });
 });
 
+describe('test curve', () => {
+  it('scores test only when the selected prompt changes, and ends on the same test metric as a run without the curve', async () => {
+    let testScorings = 0;
+    const synthetic = createSyntheticTeacher(world);
+    const counting = {
+      ...synthetic,
+      score: (r: Parameters<typeof synthetic.score>[0]) => {
+        if (r.purpose === 'test') testScorings++;
+        return synthetic.score(r);
+      },
+    };
+    const base = (teacher: typeof synthetic, testCurve: boolean) => ({
+      method: 'bbt' as const,
+      task,
+      teacher,
+      registry: registry(9),
+      seed: 9,
+      budget: 300,
+      popSize: 10,
+      sigma0: 0.5,
+      space: syntheticSpace(12),
+      pipeline: { evalEvery: 20, checkpointEvery: 0, testCurve },
+    });
+    const plain = await runMethod(base(synthetic, false));
+    const curved = await runMethod(base(counting, true));
+    expect(curved.test).toBe(plain.test);
+    expect(curved.testHistory).toHaveLength(curved.devHistory.length);
+    // One test scoring per dev improvement (the selection changed); none for unchanged checks or at the end.
+    let best = -Infinity;
+    const improvements = curved.devHistory.filter((h) => (h.value > best ? ((best = h.value), true) : false)).length;
+    expect(improvements).toBeGreaterThan(1);
+    expect(improvements).toBeLessThan(curved.devHistory.length);
+    expect(testScorings).toBe(improvements);
+    expect(curved.testHistory.at(-1)!.value).toBe(curved.test);
+  });
+});
+
 describe('in-context learning template', () => {
   it('fills one demonstration per class with its label word, before the query template', () => {
     const t = demonstrationTemplate(

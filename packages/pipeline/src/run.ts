@@ -142,9 +142,16 @@ export async function finishRun(ctx: RunContext, stopReason: string): Promise<Me
   let test: number | null = null;
   let testLoss: number | null = null;
   if (chosen && ctx.task.test && ctx.task.test.length) {
-    const { logits, fitness } = await scorePoint(ctx, chosen.z, ctx.task.test, 'test');
-    test = metricFromLogits(ctx.task.metric, logits, labelsOf(ctx.task.test), ctx.task.verbalizer.words.length);
-    testLoss = fitness;
+    // With a test curve, the last dev check already scored this prompt on test.
+    const curved = ctx.config.testCurve && chosen === ctx.tracking.bestDev ? ctx.tracking.testHistory.at(-1) : undefined;
+    if (curved?.loss !== undefined) {
+      test = curved.value;
+      testLoss = curved.loss;
+    } else {
+      const { logits, fitness } = await scorePoint(ctx, chosen.z, ctx.task.test, 'test');
+      test = metricFromLogits(ctx.task.metric, logits, labelsOf(ctx.task.test), ctx.task.verbalizer.words.length);
+      testLoss = fitness;
+    }
     ctx.events.emit({
       specVersion: '1.0',
       type: 'eval',
@@ -154,7 +161,7 @@ export async function finishRun(ctx: RunContext, stopReason: string): Promise<Me
       calls: ctx.budget.usage().calls,
       metric: ctx.task.metric,
       value: test,
-      loss: fitness,
+      loss: testLoss,
       improved: false,
     });
   }

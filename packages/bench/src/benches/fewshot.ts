@@ -1,22 +1,31 @@
 /**
  * `npm run bench -- fewshot [--tasks a,b] [--methods a,b] [--seeds 42] [--budget 2000] [--dim 500]
- *   [--pop-size 20] [--prompt-length 50] [--results bench/results] [--queue redis://host:port [--workers 1]]
- *   [--estimate-only]`
+ *   [--pop-size 20] [--prompt-length 10] [--max-length 48] [--distill-steps 16] [--results bench/results]
+ *   [--queue redis://host:port [--workers 1]] [--estimate-only]`
  *
  * The few-shot benchmark: every (task, method, seed) is a cell run by `@gdfo/sweep` — in this process, or on a
  * Redis queue with `--queue` — with results appended per cell (resumable: a finished cell never runs again).
  * Tasks with a test set report test; Yelp and DBPedia have none here and report dev (marked). Prints a
  * wall-time estimate up front, writes `fewshot.jsonl` (cells), `fewshot.json`, `fewshot.md` (a table like
  * the paper's) and `fewshot.html` (report of every cell's run), and ends with one JSON summary line.
+ *
+ * The default setting is BBT's scaled to a 2-core CPU so that the whole default table fits 3 hours: budget
+ * 2,000 calls, d = 500, λ = 20 as in BBT, but L = 10 prompt positions (BBT: 50) and inputs cut to 48
+ * positions (prompt included), and GDFO's student takes K = 16 steps per generation. One teacher call over
+ * the seven training sets then costs ≈ 1.7 s here instead of ≈ 3.7 s at L = 50 and 128 positions.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { initBackend, shippedCheckpoint } from '@gdfo/models';
 import { createLocalTeacher } from '@gdfo/adapter-local';
 import { getTask } from '@gdfo/tasks';
-import { cellRunner, METHOD_SPECS, TASKS_WITH_TEST, type CellResult, type FewshotCell } from '@gdfo/cli';
+import { cellRunner, METHOD_SPECS, type CellResult, type FewshotCell } from '@gdfo/cli';
 import { writeReport } from '@gdfo/report';
 import { cellId, readResults, runSweep } from '@gdfo/sweep';
+import { curvesHtml, markdownTable, summarize } from '../fewshot-table.js';
 
 function arg(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
@@ -24,10 +33,10 @@ function arg(args: string[], name: string, fallback: string): string {
 }
 
 /** Seconds per teacher call on this machine, measured on a few calls. */
-async function probeCallSeconds(): Promise<number> {
+async function probeCallSeconds(promptLength: number, maxLength: number): Promise<number> {
   await initBackend();
   const task = await getTask('sst2');
-  const teacher = await createLocalTeacher({ checkpoint: shippedCheckpoint('teacher'), promptLength: 50 });
+  const teacher = await createLocalTeacher({ checkpoint: shippedCheckpoint('teacher'), promptLength, maxLength });
   const req = { examples: task.train, template: task.template, verbalizer: task.verbalizer, prompt: { kind: 'none' as const }, purpose: 'dev' as const };
   await teacher.score(req);
   const t0 = performance.now();
@@ -36,24 +45,59 @@ async function probeCallSeconds(): Promise<number> {
   return (performance.now() - t0) / 3000;
 }
 
-/** A rough wall-time model per cell, in teacher-call units (student work and evaluations included). */
-function cellCost(cell: FewshotCell, classesOf: (t: string) => number): number {
-  const perClassCalls = classesOf(cell.task) / 2; // larger tasks have more training examples per call
-  const evals = (cell.budget / 100) * 30; // dev + test-curve evaluations
+/**
+ * A wall-time model per cell, in units of one teacher call over 32 examples (what `probeCallSeconds` times):
+ * training calls scale with the training set, dev checks every 100 calls, test scoring when the selection
+ * changes (≈ 10 times a run: the dev sets are small, early checks nearly always improve), GDFO's K student steps per generation (≈ 1.4 units each), white-box's 200
+ * forward+backward steps (≈ 3.7 units each). Calibrated against measured cells of the default setting.
+ */
+function cellCost(cell: FewshotCell, train: number, test: number): number {
+  const size = train / 32;
+  const testUnits = test / 32;
+  const devChecks = (cell.budget / 100) * size;
   switch (cell.method) {
     case 'manual':
+      return testUnits + size;
     case 'icl':
-      return 30;
+      return 2.5 * (testUnits + size);
     case 'kd':
-      return 200 * 0.8 + 30;
+      return 200 * 1.4 + 10 * size + testUnits;
     case 'whitebox':
-      return 200 * 7 + 60;
+      return 200 * 3.7 + 10 * size + testUnits;
     case 'gdfo':
     case 'gdfo-mean-shift':
-      return (cell.budget * 1 + (cell.budget / cell.popSize) * 25) * perClassCalls + evals;
+      return cell.budget * size + (cell.budget / cell.popSize) * cell.distillSteps * 1.4 + devChecks + 10 * testUnits;
     default:
-      return cell.budget * perClassCalls + evals;
+      return cell.budget * size + devChecks + 10 * testUnits;
   }
+}
+
+/** Deals cells to `n` shards, longest estimated cost first onto the least loaded shard. */
+export function dealCells<T>(cells: readonly T[], n: number, cost: (c: T) => number): { cells: T[]; cost: number }[] {
+  const shards = Array.from({ length: n }, () => ({ cells: [] as T[], cost: 0 }));
+  const order = cells.map((c, i) => ({ c, i, w: cost(c) })).sort((a, b) => b.w - a.w || a.i - b.i);
+  for (const { c, w } of order) {
+    const s = shards.reduce((a, b) => (b.cost < a.cost ? b : a));
+    s.cells.push(c);
+    s.cost += w;
+  }
+  return shards;
+}
+
+/** Runs each shard in a child process (this bench with `--shard-file`); resolves to the number of failed shards. */
+async function runShards(shards: { cells: FewshotCell[] }[], resultsDir: string, args: string[]): Promise<number> {
+  const main = process.argv[1]!;
+  const codes = await Promise.all(
+    shards.map((sh, i) => {
+      const file = join(resultsDir, `.shard-${i}.json`);
+      writeFileSync(file, JSON.stringify(sh.cells));
+      const child = spawn(process.execPath, [main, 'fewshot', ...args, '--shard-file', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // Each child's progress lines, prefixed with its shard.
+      createInterface({ input: child.stderr! }).on('line', (line) => console.error(`[${i + 1}/${shards.length}] ${line}`));
+      return new Promise<number>((res) => child.on('close', (code) => res(code ?? 1)));
+    }),
+  );
+  return codes.filter((c) => c !== 0).length;
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -63,84 +107,82 @@ export async function run(args: string[]): Promise<void> {
   const budget = Number(arg(args, 'budget', '2000'));
   const dim = Number(arg(args, 'dim', '500'));
   const popSize = Number(arg(args, 'pop-size', '20'));
-  const promptLength = Number(arg(args, 'prompt-length', '50'));
+  const promptLength = Number(arg(args, 'prompt-length', '10'));
+  const maxLength = Number(arg(args, 'max-length', '48'));
+  const distillSteps = Number(arg(args, 'distill-steps', '16'));
   const resultsDir = resolve(arg(args, 'results', 'bench/results'));
   const queue = arg(args, 'queue', '');
   for (const m of methods) if (!METHOD_SPECS[m]) throw new Error(`--methods: unknown method "${m}"; known: ${Object.keys(METHOD_SPECS).join(', ')}`);
   mkdirSync(resultsDir, { recursive: true });
   const resultsPath = join(resultsDir, 'fewshot.jsonl');
   const cells: FewshotCell[] = [];
-  for (const task of tasks) for (const method of methods) for (const seed of seeds) cells.push({ task, method, seed, budget, dim, popSize, promptLength });
+  for (const task of tasks) for (const method of methods) for (const seed of seeds) cells.push({ task, method, seed, budget, dim, popSize, promptLength, maxLength, distillSteps });
 
   const done = new Set(readResults(resultsPath).keys());
   const pending = cells.filter((c) => !done.has(cellId(c)));
-  const callSeconds = await probeCallSeconds();
-  const classes: Record<string, number> = { sst2: 2, yelp: 2, agnews: 4, dbpedia: 14, mrpc: 2, rte: 2, snli: 3 };
-  const estimate = pending.reduce((s, c) => s + cellCost(c, (t) => classes[t] ?? 2), 0) * callSeconds;
-  const setting = { budget, dim, popSize, promptLength, k: 16, seeds, teacher: 'gdfo-teacher-mini', student: 'gdfo-student-tiny' };
-  console.error(
-    `fewshot: ${cells.length} cells (${pending.length} to run, ${cells.length - pending.length} done); setting ${JSON.stringify(setting)}; ` +
-      `one teacher call ≈ ${(callSeconds * 1000).toFixed(0)} ms here → estimated wall time ${(estimate / 3600).toFixed(2)} h${queue ? ' (split over the queue workers)' : ''}`,
-  );
+  const callSeconds = await probeCallSeconds(promptLength, maxLength);
+  const sizes = new Map<string, { train: number; test: number }>();
+  for (const t of tasks) {
+    const task = await getTask(t, { seed: seeds[0] ?? 42 });
+    sizes.set(t, { train: task.train.length, test: task.test?.length ?? 0 });
+  }
+  const costOf = (c: FewshotCell) => cellCost(c, sizes.get(c.task)!.train, sizes.get(c.task)!.test) * callSeconds;
+  const shardFile = arg(args, 'shard-file', '');
+  // Local runs use one process per core (tfjs wasm is single-threaded): cells are dealt to `--jobs` child
+  // processes, longest estimated first onto the least loaded one, all appending to the same results file.
+  const jobs = queue || shardFile ? 1 : Math.max(1, Math.min(Number(arg(args, 'jobs', String(availableParallelism()))), pending.length));
+  const shards = dealCells(pending, jobs, costOf);
+  const estimate = Math.max(0, ...shards.map((sh) => sh.cost));
+  const setting = { budget, dim, popSize, promptLength, maxLength, distillSteps, k: 16, seeds, teacher: 'gdfo-teacher-mini', student: 'gdfo-student-tiny' };
+  if (!shardFile) {
+    console.error(
+      `fewshot: ${cells.length} cells (${pending.length} to run, ${cells.length - pending.length} done); setting ${JSON.stringify(setting)}; ` +
+        `one teacher call ≈ ${(callSeconds * 1000).toFixed(0)} ms here → estimated wall time ${(estimate / 3600).toFixed(2)} h` +
+        (queue ? ' of one worker (split over the queue workers)' : ` on ${jobs} process${jobs > 1 ? 'es' : ''}`),
+    );
+  }
   if (args.includes('--estimate-only')) {
-    console.log(JSON.stringify({ bench: 'fewshot', estimate_only: true, cells: cells.length, pending: pending.length, estimated_hours: +(estimate / 3600).toFixed(2), setting }));
+    console.log(JSON.stringify({ bench: 'fewshot', estimate_only: true, cells: cells.length, pending: pending.length, jobs, estimated_hours: +(estimate / 3600).toFixed(2), setting }));
     return;
   }
-  const outcome = await runSweep(cells, cellRunner(resultsDir) as unknown as Parameters<typeof runSweep>[1], {
-    resultsPath,
-    // --workers: cells this process runs itself from the queue (default 1; 0 = only `gdfo worker`s elsewhere)
-    ...(queue ? { queue: { connection: queue, workers: Number(arg(args, 'workers', '1')) } } : {}),
-  });
+  let failed = 0;
+  if (shardFile) {
+    // A child of `--jobs`: run the cells it was dealt, then leave the summary to the parent.
+    const mine = JSON.parse(readFileSync(shardFile, 'utf8')) as FewshotCell[];
+    const runCell = cellRunner(resultsDir);
+    const logged = async (c: FewshotCell) => {
+      console.error(`fewshot: ${c.task}/${c.method} started (${new Date().toISOString().slice(11, 19)})`);
+      const r = await runCell(c);
+      console.error(`fewshot: ${c.task}/${c.method} done in ${r.seconds} s: ${r.split} ${r.metric} ${r.value === null ? '-' : r.value.toFixed(4)}`);
+      return r;
+    };
+    const outcome = await runSweep(mine, logged as unknown as Parameters<typeof runSweep>[1], { resultsPath });
+    process.exitCode = outcome.failed.length ? 1 : 0;
+    return;
+  } else if (jobs > 1) {
+    failed = await runShards(shards, resultsDir, args);
+  } else {
+    const outcome = await runSweep(cells, cellRunner(resultsDir) as unknown as Parameters<typeof runSweep>[1], {
+      resultsPath,
+      // --workers: cells this process runs itself from the queue (default 1; 0 = only `gdfo worker`s elsewhere)
+      ...(queue ? { queue: { connection: queue, workers: Number(arg(args, 'workers', '1')) } } : {}),
+    });
+    failed = outcome.failed.length;
+  }
   const results = readResults(resultsPath);
   const rows = cells.map((c) => ({ cell: c, result: results.get(cellId(c))?.result as CellResult | undefined }));
   for (const r of rows) if (r.result) console.log(JSON.stringify({ bench: 'fewshot', ...r.cell, ...r.result, curve: undefined }));
 
-  // Aggregates: mean over the cells of each method (cells with a value).
-  const mean: Record<string, number> = {};
-  for (const m of methods) {
-    const vs = rows.filter((r) => r.cell.method === m && r.result?.value !== null && r.result?.value !== undefined).map((r) => r.result!.value!);
-    if (vs.length) mean[m] = +(vs.reduce((a, b) => a + b, 0) / vs.length).toFixed(4);
-  }
-  // Calls GDFO needed to reach BBT's final metric on the same task and seed (from GDFO's test curve).
-  const reach: number[] = [];
-  for (const r of rows.filter((x) => x.cell.method === 'gdfo' && x.result)) {
-    const bbt = rows.find((x) => x.cell.method === 'bbt' && x.cell.task === r.cell.task && x.cell.seed === r.cell.seed)?.result;
-    if (!bbt || bbt.value === null || bbt.split !== 'test') continue;
-    const hit = r.result!.curve.find((p) => p.value >= bbt.value!);
-    reach.push(hit ? hit.calls : Infinity);
-  }
-  const finite = reach.filter(Number.isFinite);
-  const summary = {
-    bench: 'fewshot',
-    cells: rows.filter((r) => r.result).length,
-    setting,
-    mean,
-    gdfo_minus_bbt: mean['gdfo'] !== undefined && mean['bbt'] !== undefined ? +(mean['gdfo'] - mean['bbt']).toFixed(4) : null,
-    calls_to_bbt_final: { gdfo: finite.length === reach.length && reach.length ? Math.round(finite.reduce((a, b) => a + b, 0) / finite.length) : reach.length ? `reached in ${finite.length}/${reach.length} cells` : null },
-    failed: outcome.failed.length,
-  };
+  const summary = summarize(rows, tasks, methods, setting, failed);
   writeFileSync(join(resultsDir, 'fewshot.json'), JSON.stringify({ summary, rows }, null, 2) + '\n');
-  writeFileSync(join(resultsDir, 'fewshot.md'), markdownTable(tasks, methods, rows, setting));
+  const table = markdownTable(rows, tasks, methods, setting);
+  writeFileSync(join(resultsDir, 'fewshot.md'), table);
+  console.error(table);
   // Cells run by `gdfo worker`s elsewhere keep their run directories on those machines: the HTML report
   // covers the cells whose run directory is here.
   const runDirs = rows.filter((r) => r.result).map((r) => join(resultsDir, 'runs', cellId(r.cell).slice(0, 16)));
   const local = runDirs.filter((d) => existsSync(d));
   if (local.length < runDirs.length) console.error(`fewshot: ${runDirs.length - local.length} cell run directories are on other machines; the HTML report covers the ${local.length} here`);
-  if (local.length) writeReport(local, join(resultsDir, 'fewshot.html'), { title: 'gdfo few-shot benchmark' });
+  if (local.length) writeReport(local, join(resultsDir, 'fewshot.html'), { title: 'gdfo few-shot benchmark', intro: curvesHtml(rows, tasks, methods, budget) });
   console.log(JSON.stringify(summary));
-}
-
-function markdownTable(tasks: string[], methods: string[], rows: { cell: FewshotCell; result: CellResult | undefined }[], setting: object): string {
-  const head = `| method | ${tasks.map((t) => (TASKS_WITH_TEST.has(t) ? t : `${t} (dev)`)).join(' | ')} | mean |`;
-  const lines = [`Setting: ${JSON.stringify(setting)}`, '', head, `|${' --- |'.repeat(tasks.length + 2)}`];
-  for (const m of methods) {
-    const vals = tasks.map((t) => {
-      const vs = rows.filter((r) => r.cell.method === m && r.cell.task === t && r.result?.value != null).map((r) => r.result!.value!);
-      return vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : null;
-    });
-    const present = vals.filter((v): v is number => v !== null);
-    const mean = present.length ? present.reduce((a, b) => a + b, 0) / present.length : null;
-    lines.push(`| ${m} | ${vals.map((v) => (v === null ? '-' : (100 * v).toFixed(2))).join(' | ')} | ${mean === null ? '-' : (100 * mean).toFixed(2)} |`);
-  }
-  return lines.join('\n') + '\n';
 }

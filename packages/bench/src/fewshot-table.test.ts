@@ -1,0 +1,63 @@
+import type { CellResult, FewshotCell } from '@gdfo/cli';
+import { curvesHtml, markdownTable, summarize, type Row } from './fewshot-table.js';
+
+const setting = { budget: 2000 };
+function row(task: string, method: string, value: number, curve: [number, number][], calls = 2000): Row {
+  const cell: FewshotCell = { task, method, seed: 42, budget: 2000, dim: 500, popSize: 20, promptLength: 10, maxLength: 48, distillSteps: 16 };
+  const split = task === 'yelp' ? 'dev' : 'test';
+  const points = curve.map(([c, v]) => ({ calls: c, value: v }));
+  const at: Record<string, number> = {};
+  for (const p of [200, 500, 1000, 2000]) {
+    const hit = points.filter((q) => q.calls <= p).at(-1);
+    if (hit) at[p] = hit.value;
+  }
+  const result: CellResult = { metric: 'accuracy', split, value, dev: value, calls, seconds: 10, curve: points, at };
+  return { cell, result };
+}
+
+const rows: Row[] = [
+  row('sst2', 'manual', 0.5, [], 0),
+  row('rte', 'manual', 0.4, [], 0),
+  row('yelp', 'manual', 0.6, [], 0),
+  row('sst2', 'bbt', 0.7, [[20, 0.5], [420, 0.6], [2000, 0.7]]),
+  row('rte', 'bbt', 0.5, [[20, 0.45], [2000, 0.5]]),
+  row('yelp', 'bbt', 0.8, [[20, 0.7], [2000, 0.8]]),
+  row('sst2', 'gdfo', 0.75, [[20, 0.5], [320, 0.72], [920, 0.75]]),
+  row('rte', 'gdfo', 0.48, [[20, 0.48], [2000, 0.48]]),
+  row('yelp', 'gdfo', 0.9, [[20, 0.9], [2000, 0.9]]),
+];
+const tasks = ['sst2', 'rte', 'yelp'];
+const methods = ['manual', 'bbt', 'gdfo', 'whitebox'];
+
+describe('few-shot table', () => {
+  it('summarizes means, curve points, GDFO − BBT and the calls GDFO needed to reach BBT, by hand', () => {
+    const s = summarize(rows, tasks, methods, setting, 0);
+    expect(s.cells).toBe(9);
+    expect(s.mean).toEqual({ manual: 0.5, bbt: 0.6667, gdfo: 0.71 }); // (0.5+0.4+0.6)/3, (0.7+0.5+0.8)/3, (0.75+0.48+0.9)/3
+    expect(s.mean_test).toEqual({ manual: 0.45, bbt: 0.6, gdfo: 0.615 });
+    expect(s.gdfo_minus_bbt).toBe(0.0433);
+    // curve points over the test tasks: bbt at 200 → (0.5+0.45)/2, at 500 → (0.6+0.45)/2; gdfo at 500 → (0.72+0.48)/2
+    expect(s.mean_at['200']).toEqual({ bbt: 0.475, gdfo: 0.49 });
+    expect(s.mean_at['500']).toEqual({ bbt: 0.525, gdfo: 0.6 });
+    expect(s.mean_at['2000']).toEqual({ bbt: 0.6, gdfo: 0.615 });
+    // sst2: BBT's final 0.7 is reached by GDFO at its check after 320 calls; rte: GDFO never reaches 0.5
+    expect(s.calls_to_bbt_final).toEqual({ gdfo: 'reached in 1 of 2 tasks', per_task: { sst2: 320, rte: null } });
+    const ok = summarize(rows.filter((r) => r.cell.task !== 'rte'), ['sst2', 'yelp'], methods, setting, 0);
+    expect(ok.calls_to_bbt_final.gdfo).toBe(320);
+  });
+
+  it('writes the markdown table with dev-only tasks marked and missing cells as "-"', () => {
+    const md = markdownTable(rows, tasks, methods, setting);
+    expect(md).toContain('| method | sst2 | rte | yelp (dev) | mean | mean (test tasks) | wall s |');
+    expect(md).toContain('| BBT | 70.00 | 50.00 | 80.00 | 66.67 | 60.00 | 30 |');
+    expect(md).toContain('| white-box prompt tuning (ceiling) | - | - | - | - | - | 0 |');
+    expect(md).toContain('| GDFO (gradient-sample) | 49.00 | 60.00 | 61.50 | 61.50 |');
+  });
+
+  it('draws one chart per task, flat dashed lines for methods without calls', () => {
+    const html = curvesHtml(rows, tasks, methods, 2000);
+    expect(html.match(/<svg/g)).toHaveLength(3);
+    expect(html).toContain('yelp: dev (no test set) metric of the dev-selected prompt');
+    expect(html.match(/stroke-dasharray="5 3"/g)?.length).toBe(6); // manual on each task: its line and its legend swatch
+  });
+});

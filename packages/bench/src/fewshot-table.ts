@@ -1,0 +1,152 @@
+/**
+ * The few-shot benchmark's aggregates: the summary line, the markdown table (like the paper's) and the HTML
+ * section with the curves. Pure functions of the cell results, so `bench fewshot` can rebuild them from
+ * `fewshot.jsonl` at any time.
+ */
+import { CURVE_POINTS, TASKS_WITH_TEST, type CellResult, type FewshotCell } from '@gdfo/cli';
+import { escapeXml, lineChart, methodColor, type Series } from '@gdfo/report';
+
+export interface Row {
+  readonly cell: FewshotCell;
+  readonly result: CellResult | undefined;
+}
+
+const METHOD_LABELS: Record<string, string> = {
+  manual: 'manual prompt',
+  icl: 'in-context learning',
+  bbt: 'BBT',
+  bbtv2: 'BBTv2',
+  gdfo: 'GDFO (gradient-sample)',
+  'gdfo-mean-shift': 'GDFO (mean-shift)',
+  kd: 'KD-only student',
+  whitebox: 'white-box prompt tuning (ceiling)',
+};
+
+const round4 = (v: number) => +v.toFixed(4);
+const avg = (vs: readonly number[]) => (vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : undefined);
+
+/** Mean metric of one method on one task over its seeds (undefined when no cell of it has a value). */
+export function cellMean(rows: readonly Row[], method: string, task: string): number | undefined {
+  return avg(rows.filter((r) => r.cell.method === method && r.cell.task === task && r.result?.value != null).map((r) => r.result!.value!));
+}
+
+/** Mean over `tasks` of the per-task means; undefined unless every task has a value (no partial means). */
+function meanOver(rows: readonly Row[], method: string, tasks: readonly string[]): number | undefined {
+  const per = tasks.map((t) => cellMean(rows, method, t));
+  return per.every((v) => v !== undefined) && per.length ? avg(per as number[]) : undefined;
+}
+
+/**
+ * Calls GDFO needed, per task and seed with a test set, for its test curve to reach BBT's final test metric
+ * (Infinity when it never did).
+ */
+export function callsToBbtFinal(rows: readonly Row[], method = 'gdfo'): { task: string; seed: number; calls: number }[] {
+  const out: { task: string; seed: number; calls: number }[] = [];
+  for (const r of rows.filter((x) => x.cell.method === method && x.result)) {
+    const bbt = rows.find((x) => x.cell.method === 'bbt' && x.cell.task === r.cell.task && x.cell.seed === r.cell.seed)?.result;
+    if (!bbt || bbt.value === null || bbt.split !== 'test') continue;
+    const hit = r.result!.curve.find((p) => p.value >= bbt.value!);
+    out.push({ task: r.cell.task, seed: r.cell.seed, calls: hit ? hit.calls : Infinity });
+  }
+  return out;
+}
+
+export interface FewshotSummary {
+  bench: 'fewshot';
+  cells: number;
+  setting: object;
+  /** Per method: mean over the tasks of the table (test where there is a test set, dev for Yelp and DBPedia). */
+  mean: Record<string, number>;
+  /** Per method: mean over the five tasks with a test set. */
+  mean_test: Record<string, number>;
+  /** Per curve point (calls): per method, mean over the tasks with a test set of the test metric then. */
+  mean_at: Record<string, Record<string, number>>;
+  gdfo_minus_bbt: number | null;
+  /** Mean calls for GDFO's test curve to reach BBT's final test metric; a string when some task never did. */
+  calls_to_bbt_final: { gdfo: number | string | null; per_task: Record<string, number | null> };
+  failed: number;
+}
+
+export function summarize(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], setting: object, failed: number): FewshotSummary {
+  const testTasks = tasks.filter((t) => TASKS_WITH_TEST.has(t));
+  const mean: Record<string, number> = {};
+  const meanTest: Record<string, number> = {};
+  const meanAt: Record<string, Record<string, number>> = {};
+  for (const m of methods) {
+    const all = meanOver(rows, m, tasks);
+    if (all !== undefined) mean[m] = round4(all);
+    const t = meanOver(rows, m, testTasks);
+    if (t !== undefined) meanTest[m] = round4(t);
+  }
+  for (const p of CURVE_POINTS) {
+    const at: Record<string, number> = {};
+    for (const m of methods) {
+      const per = testTasks.map((t) => avg(rows.filter((r) => r.cell.method === m && r.cell.task === t && r.result?.at[p] !== undefined).map((r) => r.result!.at[p]!)));
+      if (per.length && per.every((v) => v !== undefined)) at[m] = round4(avg(per as number[])!);
+    }
+    if (Object.keys(at).length) meanAt[p] = at;
+  }
+  const reach = callsToBbtFinal(rows);
+  const finite = reach.filter((r) => Number.isFinite(r.calls));
+  const perTask: Record<string, number | null> = {};
+  for (const r of reach) perTask[r.task] = Number.isFinite(r.calls) ? r.calls : null;
+  return {
+    bench: 'fewshot',
+    cells: rows.filter((r) => r.result).length,
+    setting,
+    mean,
+    mean_test: meanTest,
+    mean_at: meanAt,
+    gdfo_minus_bbt: mean['gdfo'] !== undefined && mean['bbt'] !== undefined ? round4(mean['gdfo'] - mean['bbt']) : null,
+    calls_to_bbt_final: {
+      gdfo: !reach.length ? null : finite.length === reach.length ? Math.round(avg(finite.map((r) => r.calls))!) : `reached in ${finite.length} of ${reach.length} tasks`,
+      per_task: perTask,
+    },
+    failed,
+  };
+}
+
+const pct = (v: number | undefined) => (v === undefined ? '-' : (100 * v).toFixed(2));
+
+/** The markdown table (methods × tasks, percent), then the curve (mean over the test tasks at each point). */
+export function markdownTable(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], setting: object): string {
+  const testTasks = tasks.filter((t) => TASKS_WITH_TEST.has(t));
+  const lines = [`Setting: \`${JSON.stringify(setting)}\``, ''];
+  lines.push(`| method | ${tasks.map((t) => (TASKS_WITH_TEST.has(t) ? t : `${t} (dev)`)).join(' | ')} | mean | mean (test tasks) | wall s |`);
+  lines.push(`|${' --- |'.repeat(tasks.length + 4)}`);
+  for (const m of methods) {
+    const seconds = rows.filter((r) => r.cell.method === m && r.result).reduce((s, r) => s + r.result!.seconds, 0);
+    lines.push(`| ${METHOD_LABELS[m] ?? m} | ${tasks.map((t) => pct(cellMean(rows, m, t))).join(' | ')} | ${pct(meanOver(rows, m, tasks))} | ${pct(meanOver(rows, m, testTasks))} | ${seconds} |`);
+  }
+  lines.push('', `Test metric (mean over ${testTasks.join(', ')}) of the prompt selected on dev after N teacher calls:`, '');
+  lines.push(`| method | ${CURVE_POINTS.map((p) => `${p} calls`).join(' | ')} |`, `|${' --- |'.repeat(CURVE_POINTS.length + 1)}`);
+  for (const m of methods) {
+    const vals = CURVE_POINTS.map((p) => {
+      const per = testTasks.map((t) => avg(rows.filter((r) => r.cell.method === m && r.cell.task === t && r.result?.at[p] !== undefined).map((r) => r.result!.at[p]!)));
+      return per.length && per.every((v) => v !== undefined) ? avg(per as number[]) : undefined;
+    });
+    if (vals.some((v) => v !== undefined)) lines.push(`| ${METHOD_LABELS[m] ?? m} | ${vals.map(pct).join(' | ')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * HTML for the top of the report: one chart per task of the metric of the dev-selected prompt against teacher
+ * calls (the call-based methods as curves, the others as flat dashed lines at their final value).
+ */
+export function curvesHtml(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], budget: number): string {
+  const charts = tasks.map((task, i) => {
+    const series: Series[] = [];
+    for (const m of methods) {
+      const cells = rows.filter((r) => r.cell.task === task && r.cell.method === m && r.result);
+      const r = cells[0]?.result;
+      if (!r || r.value === null) continue;
+      const flat = r.calls < 100 || r.curve.length === 0;
+      const points = flat ? [{ x: 0, y: r.value }, { x: budget, y: r.value }] : r.curve.map((p) => ({ x: p.calls, y: p.value }));
+      series.push({ name: METHOD_LABELS[m] ?? m, color: methodColor(m), points, ...(flat ? { dash: '5 3', markers: false } : {}), label: TASKS_WITH_TEST.has(task) ? 'test' : 'dev' });
+    }
+    const split = TASKS_WITH_TEST.has(task) ? 'test' : 'dev (no test set)';
+    return `<figure class="plot">${lineChart({ id: `fewshot-curve-${i}`, kind: 'curve', title: `${task}: ${split} metric of the dev-selected prompt`, xLabel: 'teacher calls', yLabel: split.split(' ')[0]!, series, xDomain: [0, budget], emptyText: 'no finished cells' })}</figure>`;
+  });
+  return `<section class="run" id="fewshot-curves"><h2>Curves</h2><p>${escapeXml('One chart per task; methods without teacher calls in the loop are flat dashed lines at their final value. The runs of every cell follow.')}</p><div class="plots">${charts.join('')}</div></section>`;
+}

@@ -1,0 +1,32 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cellRunner, curveAt, CURVE_POINTS } from './fewshot.js';
+
+describe('few-shot benchmark cells', () => {
+  it('reads a curve at a call count as the selection in force after that many calls', () => {
+    const curve = [
+      { calls: 100, value: 0.5 },
+      { calls: 200, value: 0.6 },
+      { calls: 300, value: 0.55 },
+    ];
+    expect(curveAt(curve, 99)).toBeUndefined();
+    expect(curveAt(curve, 100)).toBe(0.5);
+    expect(curveAt(curve, 250)).toBe(0.6);
+    expect(curveAt(curve, 2000)).toBe(0.55);
+    expect(CURVE_POINTS).toEqual([200, 500, 1000, 2000]);
+  });
+
+  it('runs BBT on a dev-only task with the shipped teacher and reports the best-on-dev curve at the curve points', async () => {
+    const run = cellRunner(mkdtempSync(join(tmpdir(), 'gdfo-fewshot-')));
+    const r = await run({ task: 'spam', method: 'bbt', seed: 1, budget: 240, dim: 20, popSize: 8, promptLength: 4, maxLength: 40, distillSteps: 2 });
+    expect(r.split).toBe('dev'); // spam is not one of the five tasks with a test set in the table
+    expect(r.calls).toBe(240);
+    expect(r.curve.map((p) => p.calls)).toEqual([8, 112, 216, 240]); // a dev check after the first generation, then every ≥ 100 calls (whole generations of 8), and at the end
+    // The dev curve is the running best, so it never goes down; `at` reads it within the budget only.
+    for (let i = 1; i < r.curve.length; i++) expect(r.curve[i]!.value).toBeGreaterThanOrEqual(r.curve[i - 1]!.value);
+    expect(r.at).toEqual({ 200: r.curve[1]!.value });
+    expect(r.value).toBe(r.dev);
+    expect(r.value).toBe(r.curve.at(-1)!.value);
+  }, 120_000);
+});
