@@ -57,6 +57,7 @@ describe('few-shot table', () => {
   it('draws one chart per task, flat dashed lines for methods without calls', () => {
     const html = curvesHtml(rows, tasks, methods, 2000);
     expect(html.match(/<svg/g)).toHaveLength(3);
+    expect(html).toContain('<tr><th scope="row">BBT</th><td>70.00</td><td>50.00</td><td>80.00</td><td>66.67</td><td>60.00</td></tr>');
     expect(html).toContain('yelp: dev (no test set) metric of the dev-selected prompt');
     expect(html.match(/stroke-dasharray="5 3"/g)?.length).toBe(6); // manual on each task: its line and its legend swatch
   });

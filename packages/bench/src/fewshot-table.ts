@@ -143,10 +143,16 @@ export function curvesHtml(rows: readonly Row[], tasks: readonly string[], metho
       if (!r || r.value === null) continue;
       const flat = r.calls < 100 || r.curve.length === 0;
       const points = flat ? [{ x: 0, y: r.value }, { x: budget, y: r.value }] : r.curve.map((p) => ({ x: p.calls, y: p.value }));
-      series.push({ name: METHOD_LABELS[m] ?? m, color: methodColor(m), points, ...(flat ? { dash: '5 3', markers: false } : {}), label: TASKS_WITH_TEST.has(task) ? 'test' : 'dev' });
+      series.push({ name: m, color: methodColor(m), points, ...(flat ? { dash: '5 3', markers: false } : {}), label: TASKS_WITH_TEST.has(task) ? 'test' : 'dev' });
     }
     const split = TASKS_WITH_TEST.has(task) ? 'test' : 'dev (no test set)';
     return `<figure class="plot">${lineChart({ id: `fewshot-curve-${i}`, kind: 'curve', title: `${task}: ${split} metric of the dev-selected prompt`, xLabel: 'teacher calls', yLabel: split.split(' ')[0]!, series, xDomain: [0, budget], emptyText: 'no finished cells' })}</figure>`;
   });
-  return `<section class="run" id="fewshot-curves"><h2>Curves</h2><p>${escapeXml('One chart per task; methods without teacher calls in the loop are flat dashed lines at their final value. The runs of every cell follow.')}</p><div class="plots">${charts.join('')}</div></section>`;
+  const testTasks = tasks.filter((t) => TASKS_WITH_TEST.has(t));
+  const head = `<tr><th scope="col">method</th>${tasks.map((t) => `<th scope="col">${escapeXml(TASKS_WITH_TEST.has(t) ? t : `${t} (dev)`)}</th>`).join('')}<th scope="col">mean</th><th scope="col">mean (test tasks)</th></tr>`;
+  const body = methods
+    .map((m) => `<tr><th scope="row">${escapeXml(METHOD_LABELS[m] ?? m)}</th>${[...tasks.map((t) => cellMean(rows, m, t)), meanOver(rows, m, tasks), meanOver(rows, m, testTasks)].map((v) => `<td>${pct(v)}</td>`).join('')}</tr>`)
+    .join('');
+  const table = `<section class="run" id="fewshot-table"><h2>Table</h2><p>Accuracy (F1 for MRPC) in percent; Yelp and DBPedia have no test set here and report dev.</p><table class="summary">${head}${body}</table></section>`;
+  return `${table}<section class="run" id="fewshot-curves"><h2>Curves</h2><p>${escapeXml('One chart per task, the metric of the prompt selected on dev against teacher calls; methods without teacher calls in the loop (manual, icl, kd, whitebox) are flat dashed lines at their final value. Every cell\'s run follows, named task, method, seed.')}</p><div class="plots">${charts.join('')}</div></section>`;
 }

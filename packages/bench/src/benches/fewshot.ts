@@ -15,7 +15,7 @@
  * the seven training sets then costs ≈ 1.7 s here instead of ≈ 3.7 s at L = 50 and 128 positions.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
@@ -94,7 +94,12 @@ async function runShards(shards: { cells: FewshotCell[] }[], resultsDir: string,
       const child = spawn(process.execPath, [main, 'fewshot', ...args, '--shard-file', file], { stdio: ['ignore', 'ignore', 'pipe'] });
       // Each child's progress lines, prefixed with its shard.
       createInterface({ input: child.stderr! }).on('line', (line) => console.error(`[${i + 1}/${shards.length}] ${line}`));
-      return new Promise<number>((res) => child.on('close', (code) => res(code ?? 1)));
+      return new Promise<number>((res) =>
+        child.on('close', (code) => {
+          rmSync(file, { force: true });
+          res(code ?? 1);
+        }),
+      );
     }),
   );
   return codes.filter((c) => c !== 0).length;
@@ -180,9 +185,15 @@ export async function run(args: string[]): Promise<void> {
   console.error(table);
   // Cells run by `gdfo worker`s elsewhere keep their run directories on those machines: the HTML report
   // covers the cells whose run directory is here.
-  const runDirs = rows.filter((r) => r.result).map((r) => join(resultsDir, 'runs', cellId(r.cell).slice(0, 16)));
-  const local = runDirs.filter((d) => existsSync(d));
+  const runDirs = rows.filter((r) => r.result).map((r) => ({ dir: join(resultsDir, 'runs', cellId(r.cell).slice(0, 16)), name: `${r.cell.task} ${r.cell.method} ${r.cell.seed}` }));
+  const local = runDirs.filter((d) => existsSync(d.dir));
   if (local.length < runDirs.length) console.error(`fewshot: ${runDirs.length - local.length} cell run directories are on other machines; the HTML report covers the ${local.length} here`);
-  if (local.length) writeReport(local, join(resultsDir, 'fewshot.html'), { title: 'gdfo few-shot benchmark', intro: curvesHtml(rows, tasks, methods, budget) });
+  if (local.length) {
+    writeReport(
+      local.map((d) => d.dir),
+      join(resultsDir, 'fewshot.html'),
+      { title: 'gdfo few-shot benchmark', intro: curvesHtml(rows, tasks, methods, budget), names: local.map((d) => d.name) },
+    );
+  }
   console.log(JSON.stringify(summary));
 }
