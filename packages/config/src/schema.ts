@@ -137,7 +137,7 @@ export const configSchema = z
     testCurve: z
       .boolean({ error: 'expected true or false' })
       .default(false)
-      .describe('Also score the selected prompt on test at every dev check (a curve of the test metric against calls; evaluation calls, not charged).'),
+      .describe('Also record the test metric of the selected prompt at every dev check (a curve of the test metric against calls; evaluation calls, not charged; the test set is scored again only when the selection changed).'),
     out: z
       .string({ error: 'expected a directory path (a string)' })
       .min(1, { error: 'expected a non-empty directory path' })
