@@ -162,6 +162,7 @@ export async function createLocalTeacher(options: LocalTeacherOptions): Promise<
         width: H,
         layers: cfg.layers,
         maxPromptLength,
+        maxInputTokens: maxLength,
         scale: hidden ? { embedding: embeddingStd, hidden: [...hidden] } : { embedding: embeddingStd },
       };
     },

@@ -190,7 +190,7 @@ export async function runMethod(o: MethodOptions): Promise<MethodResult> {
     case 'manual':
       return runFixedPrompt(o, o.task.template);
     case 'icl':
-      return runFixedPrompt(o, demonstrationTemplate(o.task, o.shotsPerClass ?? 1, o.seed));
+      return runFixedPrompt(o, demonstrationTemplate(o.task, o.shotsPerClass ?? 1, o.seed, o.teacher.info.maxInputTokens));
     case 'bbt': {
       const space = shallowSpace(o);
       return runMethodLoop(baseSetup(o, space, strategyFor(o, space.dim, o.sigma0 ?? 1, 'shallow')), dfoChain());
@@ -268,9 +268,24 @@ async function runFixedPrompt(o: MethodOptions, template: Template): Promise<Met
  * In-context learning: `shots` demonstrations per class (drawn from train with the seed), each the template
  * filled with the example and its label word, placed before the query's template.
  */
-export function demonstrationTemplate(task: Task, shots: number, seed: number | string): Template {
+export function demonstrationTemplate(task: Task, shots: number, seed: number | string, maxInputTokens?: number): Template {
   const rng = createRng(`${seed}/icl`);
-  const escape = (s: string) => s.replace(/[{}]/g, '');
+  const count = shots * task.verbalizer.words.length;
+  // A teacher with a bounded input gets demonstrations cut to fit about half of it (at ≤ 1.5 tokens a word),
+  // leaving the rest to the query; each demonstration's template words and label count against its share.
+  let maxWords = Infinity;
+  if (maxInputTokens !== undefined) {
+    const templateWords = task.template.text.replace(/\{(text|textB|mask)\}/g, ' ').split(/\s+/).filter(Boolean).length + 1;
+    maxWords = Math.floor(maxInputTokens / 2 / 1.5 / count) - templateWords;
+    if (maxWords < 2) {
+      throw new GdfoError(
+        'BAD_TASK',
+        `icl: ${count} demonstrations of task ${task.name} do not fit the teacher's ${maxInputTokens} input tokens (it needs at least ${3 * count * (templateWords + 2)})`,
+      );
+    }
+  }
+  const cut = (s: string, words: number) => (words === Infinity ? s : s.split(/\s+/).filter(Boolean).slice(0, words).join(' '));
+  const escape = (s: string, words: number) => cut(s.replace(/[{}]/g, ''), words);
   const demos: string[] = [];
   for (let c = 0; c < task.verbalizer.words.length; c++) {
     const pool = task.train.filter((e) => e.label === c);
@@ -278,8 +293,8 @@ export function demonstrationTemplate(task: Task, shots: number, seed: number | 
     for (const ex of pool.slice(0, shots)) {
       demos.push(
         task.template.text
-          .replace('{text}', escape(ex.text))
-          .replace('{textB}', escape(ex.textB ?? ''))
+          .replace('{text}', escape(ex.text, ex.textB === undefined ? maxWords : Math.ceil(maxWords / 2)))
+          .replace('{textB}', escape(ex.textB ?? '', Math.floor(maxWords / 2)))
           .replace('{mask}', task.verbalizer.words[c]!),
       );
     }

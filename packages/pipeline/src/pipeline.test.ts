@@ -343,6 +343,24 @@ describe('in-context learning template', () => {
     expect(t.text.match(/It was great \./g)).toHaveLength(1);
     expect(t.text.endsWith('{text} . It was {mask} .')).toBe(true);
   });
+
+  it("cuts the demonstrations to fit half of a bounded teacher input, and says when they cannot fit", () => {
+    const long = (label: number, w: string) => ({ id: w, text: Array.from({ length: 40 }, (_, i) => `${w}${i}`).join(' '), label });
+    const base = { ...task, train: [long(0, 'a'), long(1, 'b')], template: { specVersion: '1.0' as const, text: '{text} . It was {mask} .' }, verbalizer: { specVersion: '1.0' as const, words: ['bad', 'great'] } };
+    // 128 tokens: 128 / 2 / 1.5 / 2 demonstrations = 21 words each, less the template's 4 ('. It was .') and the label
+    const t = demonstrationTemplate(base, 1, 3, 128);
+    expect(t.text).toContain(`${Array.from({ length: 16 }, (_, i) => `a${i}`).join(' ')} . It was bad .`);
+    expect(t.text).not.toContain('a16');
+    expect(demonstrationTemplate(base, 1, 3).text).toContain('a39'); // unbounded: whole texts
+    // pairs split the words between the two texts
+    const pair = { ...base, train: base.train.map((e) => ({ ...e, textB: e.text.replace(/[ab]/g, 'h') })), template: { specVersion: '1.0' as const, text: '{text} ? {mask} , {textB}' } };
+    const p = demonstrationTemplate(pair, 1, 3, 128);
+    expect(p.text).toContain('a8 ?'); // 21 − 3 = 18 words: 9 and 9
+    expect(p.text).not.toContain('a9');
+    expect(p.text).toContain('h8 ');
+    expect(p.text).not.toContain('h9');
+    expect(() => demonstrationTemplate(base, 8, 3, 128)).toThrow("icl: 16 demonstrations of task synthetic do not fit the teacher's 128 input tokens (it needs at least 336)");
+  });
 });
 
 

@@ -168,6 +168,8 @@ export interface TeacherInfo {
   readonly layers?: number;
   /** Longest prompt (positions) the model accepts. */
   readonly maxPromptLength?: number;
+  /** Longest input (tokens, template and prompt included) the model reads; longer texts are cut to fit. */
+  readonly maxInputTokens?: number;
   /**
    * Scales for BBT's projection: std of the word-embedding entries (`embedding`) and, for deep prompts,
    * of each layer's input hidden states (`hidden[l]`, l = 0 is the embedding output).
