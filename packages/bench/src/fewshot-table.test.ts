@@ -44,6 +44,8 @@ describe('few-shot table', () => {
     expect(s.calls_to_bbt_final).toEqual({ gdfo: 'reached in 1 of 2 tasks', per_task: { sst2: 320, rte: null } });
     const ok = summarize(rows.filter((r) => r.cell.task !== 'rte'), ['sst2', 'yelp'], methods, setting, 0);
     expect(ok.calls_to_bbt_final.gdfo).toBe(320);
+    expect(s.missing).toEqual([]);
+    expect(summarize([...rows, { cell: { ...rows[0]!.cell, method: 'whitebox' }, result: undefined }], tasks, methods, setting, 0).missing).toEqual(['sst2/whitebox/42']);
   });
 
   it('writes the markdown table with dev-only tasks marked and missing cells as "-"', () => {

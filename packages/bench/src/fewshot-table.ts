@@ -65,6 +65,8 @@ export interface FewshotSummary {
   /** Mean calls for GDFO's test curve to reach BBT's final test metric; a string when some task never did. */
   calls_to_bbt_final: { gdfo: number | string | null; per_task: Record<string, number | null> };
   failed: number;
+  /** Cells of the table with no result (not run yet, or failed), as task/method/seed. */
+  missing: string[];
 }
 
 export function summarize(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], setting: object, failed: number): FewshotSummary {
@@ -103,6 +105,7 @@ export function summarize(rows: readonly Row[], tasks: readonly string[], method
       per_task: perTask,
     },
     failed,
+    missing: rows.filter((r) => !r.result).map((r) => `${r.cell.task}/${r.cell.method}/${r.cell.seed}`),
   };
 }
 

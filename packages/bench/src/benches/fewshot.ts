@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- fewshot [--tasks a,b] [--methods a,b] [--seeds 42] [--budget 2000] [--dim 500]
  *   [--pop-size 20] [--prompt-length 10] [--max-length 48] [--distill-steps 16] [--results bench/results]
- *   [--queue redis://host:port [--workers 1]] [--estimate-only]`
+ *   [--jobs N] [--queue redis://host:port [--workers 1]] [--estimate-only | --report-only]`
  *
  * The few-shot benchmark: every (task, method, seed) is a cell run by `@gdfo/sweep` — in this process, or on a
  * Redis queue with `--queue` — with results appended per cell (resumable: a finished cell never runs again).
@@ -49,7 +49,7 @@ async function probeCallSeconds(promptLength: number, maxLength: number): Promis
  * A wall-time model per cell, in units of one teacher call over 32 examples (what `probeCallSeconds` times):
  * training calls scale with the training set, dev checks every 100 calls, test scoring when the selection
  * changes (≈ 10 times a run: the dev sets are small, early checks nearly always improve), GDFO's K student steps per generation (≈ 1.4 units each), white-box's 200
- * forward+backward steps (≈ 3.7 units each). Calibrated against measured cells of the default setting.
+ * forward+backward steps over the training set (≈ 3.7 calls each). Calibrated against measured cells of the default setting.
  */
 function cellCost(cell: FewshotCell, train: number, test: number): number {
   const size = train / 32;
@@ -63,7 +63,7 @@ function cellCost(cell: FewshotCell, train: number, test: number): number {
     case 'kd':
       return 200 * 1.4 + 10 * size + testUnits;
     case 'whitebox':
-      return 200 * 3.7 + 10 * size + testUnits;
+      return 200 * 3.7 * size + 10 * size + testUnits;
     case 'gdfo':
     case 'gdfo-mean-shift':
       return cell.budget * size + (cell.budget / cell.popSize) * cell.distillSteps * 1.4 + devChecks + 10 * testUnits;
@@ -146,12 +146,15 @@ export async function run(args: string[]): Promise<void> {
         (queue ? ' of one worker (split over the queue workers)' : ` on ${jobs} process${jobs > 1 ? 'es' : ''}`),
     );
   }
+  const reportOnly = args.includes('--report-only');
   if (args.includes('--estimate-only')) {
     console.log(JSON.stringify({ bench: 'fewshot', estimate_only: true, cells: cells.length, pending: pending.length, jobs, estimated_hours: +(estimate / 3600).toFixed(2), setting }));
     return;
   }
   let failed = 0;
-  if (shardFile) {
+  if (reportOnly) {
+    // --report-only: tables and report from the cells finished so far; the others are '-' and listed as missing.
+  } else if (shardFile) {
     // A child of `--jobs`: run the cells it was dealt, then leave the summary to the parent.
     const mine = JSON.parse(readFileSync(shardFile, 'utf8')) as FewshotCell[];
     const runCell = cellRunner(resultsDir);
