@@ -47,9 +47,10 @@ async function probeCallSeconds(promptLength: number, maxLength: number): Promis
 
 /**
  * A wall-time model per cell, in units of one teacher call over 32 examples (what `probeCallSeconds` times):
- * training calls scale with the training set, dev checks every 100 calls, test scoring when the selection
- * changes (≈ 10 times a run: the dev sets are small, early checks nearly always improve), GDFO's K student steps per generation (≈ 1.4 units each), white-box's 200
- * forward+backward steps over the training set (≈ 3.7 calls each). Calibrated against measured cells of the default setting.
+ * training calls scale with the training set; dev checks every 100 calls; test scoring when the selection
+ * changes (counted 10 times a run, which also absorbs two processes slowing each other); GDFO's K student
+ * steps per generation (≈ 1.4 units each); white-box's 200 forward+backward steps over the training set
+ * (≈ 3.7 calls each). Checked against measured cells of the default setting (docs/benchmarks.md).
  */
 function cellCost(cell: FewshotCell, train: number, test: number): number {
   const size = train / 32;
