@@ -90,7 +90,7 @@ async function runShards(shards: { cells: FewshotCell[] }[], resultsDir: string,
   const main = process.argv[1]!;
   const codes = await Promise.all(
     shards.map((sh, i) => {
-      const file = join(resultsDir, `.shard-${i}.json`);
+      const file = join(resultsDir, `.shard-${process.pid}-${i}.json`); // unique per invocation: several may share a results folder
       writeFileSync(file, JSON.stringify(sh.cells));
       const child = spawn(process.execPath, [main, 'fewshot', ...args, '--shard-file', file], { stdio: ['ignore', 'ignore', 'pipe'] });
       // Each child's progress lines, prefixed with its shard.
