@@ -54,6 +54,7 @@ describe('few-shot table', () => {
     expect(md).toContain('| BBT | 70.00 | 50.00 | 80.00 | 66.67 | 60.00 | 30 |');
     expect(md).toContain('| white-box prompt tuning (ceiling) | - | - | - | - | - | 0 |');
     expect(md).toContain('| GDFO (gradient-sample) | 49.00 | 60.00 | 61.50 | 61.50 |');
+    expect(markdownTable(rows, ['yelp'], methods, setting)).not.toContain('Test metric'); // no test task, no test curve
   });
 
   it('draws one chart per task, flat dashed lines for methods without calls', () => {

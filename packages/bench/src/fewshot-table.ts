@@ -121,6 +121,7 @@ export function markdownTable(rows: readonly Row[], tasks: readonly string[], me
     const seconds = rows.filter((r) => r.cell.method === m && r.result).reduce((s, r) => s + r.result!.seconds, 0);
     lines.push(`| ${METHOD_LABELS[m] ?? m} | ${tasks.map((t) => pct(cellMean(rows, m, t))).join(' | ')} | ${pct(meanOver(rows, m, tasks))} | ${pct(meanOver(rows, m, testTasks))} | ${seconds} |`);
   }
+  if (!testTasks.length) return lines.join('\n') + '\n';
   lines.push('', `Test metric (mean over ${testTasks.join(', ')}) of the prompt selected on dev after N teacher calls:`, '');
   lines.push(`| method | ${CURVE_POINTS.map((p) => `${p} calls`).join(' | ')} |`, `|${' --- |'.repeat(CURVE_POINTS.length + 1)}`);
   for (const m of methods) {
