@@ -25,14 +25,18 @@ const METHOD_LABELS: Record<string, string> = {
 const round4 = (v: number) => +v.toFixed(4);
 const avg = (vs: readonly number[]) => (vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : undefined);
 
-/** Mean metric of one method on one task over its seeds (undefined when no cell of it has a value). */
-export function cellMean(rows: readonly Row[], method: string, task: string): number | undefined {
-  return avg(rows.filter((r) => r.cell.method === method && r.cell.task === task && r.result?.value != null).map((r) => r.result!.value!));
+/** What a cell contributes to a mean: its final metric by default, or e.g. its curve at a point. */
+type Pick = (r: CellResult) => number | null | undefined;
+const finalValue: Pick = (r) => r.value;
+
+/** Mean of one method on one task over its seeds (undefined when no cell of it has a value). */
+export function cellMean(rows: readonly Row[], method: string, task: string, pick: Pick = finalValue): number | undefined {
+  return avg(rows.filter((r) => r.cell.method === method && r.cell.task === task && r.result && pick(r.result) != null).map((r) => pick(r.result!)!));
 }
 
 /** Mean over `tasks` of the per-task means; undefined unless every task has a value (no partial means). */
-function meanOver(rows: readonly Row[], method: string, tasks: readonly string[]): number | undefined {
-  const per = tasks.map((t) => cellMean(rows, method, t));
+function meanOver(rows: readonly Row[], method: string, tasks: readonly string[], pick: Pick = finalValue): number | undefined {
+  const per = tasks.map((t) => cellMean(rows, method, t, pick));
   return per.every((v) => v !== undefined) && per.length ? avg(per as number[]) : undefined;
 }
 
@@ -83,8 +87,8 @@ export function summarize(rows: readonly Row[], tasks: readonly string[], method
   for (const p of CURVE_POINTS) {
     const at: Record<string, number> = {};
     for (const m of methods) {
-      const per = testTasks.map((t) => avg(rows.filter((r) => r.cell.method === m && r.cell.task === t && r.result?.at[p] !== undefined).map((r) => r.result!.at[p]!)));
-      if (per.length && per.every((v) => v !== undefined)) at[m] = round4(avg(per as number[])!);
+      const v = meanOver(rows, m, testTasks, (r) => r.at[p]);
+      if (v !== undefined) at[m] = round4(v);
     }
     if (Object.keys(at).length) meanAt[p] = at;
   }
@@ -125,10 +129,7 @@ export function markdownTable(rows: readonly Row[], tasks: readonly string[], me
   lines.push('', `Test metric (mean over ${testTasks.join(', ')}) of the prompt selected on dev after N teacher calls:`, '');
   lines.push(`| method | ${CURVE_POINTS.map((p) => `${p} calls`).join(' | ')} |`, `|${' --- |'.repeat(CURVE_POINTS.length + 1)}`);
   for (const m of methods) {
-    const vals = CURVE_POINTS.map((p) => {
-      const per = testTasks.map((t) => avg(rows.filter((r) => r.cell.method === m && r.cell.task === t && r.result?.at[p] !== undefined).map((r) => r.result!.at[p]!)));
-      return per.length && per.every((v) => v !== undefined) ? avg(per as number[]) : undefined;
-    });
+    const vals = CURVE_POINTS.map((p) => meanOver(rows, m, testTasks, (r) => r.at[p]));
     if (vals.some((v) => v !== undefined)) lines.push(`| ${METHOD_LABELS[m] ?? m} | ${vals.map(pct).join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
