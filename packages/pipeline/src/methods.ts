@@ -188,9 +188,9 @@ export async function runMethod(o: MethodOptions): Promise<MethodResult> {
   }
   switch (o.method) {
     case 'manual':
-      return runFixedPrompt(o, o.task.template);
+      return runFixedPrompt(o, [o.task.template]);
     case 'icl':
-      return runFixedPrompt(o, demonstrationTemplate(o.task, o.shotsPerClass ?? 1, o.seed, o.teacher.info.maxInputTokens));
+      return runFixedPrompt(o, demonstrationTemplates(o.task, o.shotsPerClass ?? 1, o.seed, o.teacher.info.maxInputTokens));
     case 'bbt': {
       const space = shallowSpace(o);
       return runMethodLoop(baseSetup(o, space, strategyFor(o, space.dim, o.sigma0 ?? 1, 'shallow')), dfoChain());
@@ -252,37 +252,62 @@ function emptyResult(o: MethodOptions, fields: Partial<MethodResult>): MethodRes
   };
 }
 
-async function scoreWith(teacher: Teacher, task: Task, template: Template, examples: readonly Example[], purpose: 'dev' | 'test') {
-  const res = await teacher.score({ examples, template, verbalizer: task.verbalizer, prompt: { kind: 'none' }, purpose });
-  return metricFromLogits(task.metric, res.logits, labelsOf(examples), task.verbalizer.words.length);
+/**
+ * The metric of `examples` scored with one template, or with several (a demonstration ensemble): then the
+ * templates' logits are summed per class, whose argmax is that of the averaged class log-probabilities.
+ */
+async function scoreWith(teacher: Teacher, task: Task, templates: readonly Template[], examples: readonly Example[], purpose: 'dev' | 'test') {
+  let sum: Float64Array | undefined;
+  for (const template of templates) {
+    const { logits } = await teacher.score({ examples, template, verbalizer: task.verbalizer, prompt: { kind: 'none' }, purpose });
+    sum ??= new Float64Array(logits.length);
+    for (let i = 0; i < logits.length; i++) sum[i]! += logits[i]!;
+  }
+  return metricFromLogits(task.metric, sum!, labelsOf(examples), task.verbalizer.words.length);
 }
 
-/** Manual prompt / in-context learning: no tuning, the template alone scored on dev and test. */
-async function runFixedPrompt(o: MethodOptions, template: Template): Promise<MethodResult> {
-  const dev = o.task.dev.length ? await scoreWith(o.teacher, o.task, template, o.task.dev, 'dev') : null;
-  const test = o.task.test?.length ? await scoreWith(o.teacher, o.task, template, o.task.test, 'test') : null;
-  return emptyResult(o, { dev, test, evalCalls: (dev === null ? 0 : 1) + (test === null ? 0 : 1) });
+/**
+ * Manual prompt / in-context learning: no tuning, the template (or an ensemble of demonstration templates)
+ * alone scored on dev and test; each template costs one evaluation call per split.
+ */
+async function runFixedPrompt(o: MethodOptions, templates: readonly Template[]): Promise<MethodResult> {
+  const dev = o.task.dev.length ? await scoreWith(o.teacher, o.task, templates, o.task.dev, 'dev') : null;
+  const test = o.task.test?.length ? await scoreWith(o.teacher, o.task, templates, o.task.test, 'test') : null;
+  return emptyResult(o, { dev, test, evalCalls: templates.length * ((dev === null ? 0 : 1) + (test === null ? 0 : 1)) });
 }
 
 /**
  * In-context learning: `shots` demonstrations per class (drawn from train with the seed), each the template
- * filled with the example and its label word, placed before the query's template.
+ * filled with the example and its label word, placed before the query's template. Throws when they do not
+ * fit a bounded teacher input in one context; `demonstrationTemplates` splits them instead.
  */
 export function demonstrationTemplate(task: Task, shots: number, seed: number | string, maxInputTokens?: number): Template {
+  const templates = demonstrationTemplates(task, shots, seed, maxInputTokens, false);
+  return templates[0]!;
+}
+
+/**
+ * The in-context templates of `demonstrationTemplate`. A teacher with a bounded input gets the demonstrations
+ * cut to fit about half of it (at ≤ 1.5 tokens a word), leaving the rest to the query; each demonstration's
+ * template words and label count against its share, and it keeps at least 2 words of its text. When all of
+ * them cannot fit one context that way (DBPedia's 14 classes in 128 tokens), and `split` allows, the shuffled
+ * demonstrations are split into the fewest groups that fit, one template each, and the query is scored with
+ * every group and the class log-probabilities averaged (a demonstration ensemble).
+ */
+export function demonstrationTemplates(task: Task, shots: number, seed: number | string, maxInputTokens?: number, split = true): Template[] {
   const rng = createRng(`${seed}/icl`);
   const count = shots * task.verbalizer.words.length;
-  // A teacher with a bounded input gets demonstrations cut to fit about half of it (at ≤ 1.5 tokens a word),
-  // leaving the rest to the query; each demonstration's template words and label count against its share.
-  let maxWords = Infinity;
-  if (maxInputTokens !== undefined) {
-    const templateWords = task.template.text.replace(/\{(text|textB|mask)\}/g, ' ').split(/\s+/).filter(Boolean).length + 1;
-    maxWords = Math.floor(maxInputTokens / 2 / 1.5 / count) - templateWords;
-    if (maxWords < 2) {
-      throw new GdfoError(
-        'BAD_TASK',
-        `icl: ${count} demonstrations of task ${task.name} do not fit the teacher's ${maxInputTokens} input tokens (it needs at least ${3 * count * (templateWords + 2)})`,
-      );
-    }
+  const templateWords = task.template.text.replace(/\{(text|textB|mask)\}/g, ' ').split(/\s+/).filter(Boolean).length + 1;
+  const wordsEach = (demos: number) => (maxInputTokens === undefined ? Infinity : Math.floor(maxInputTokens / 2 / 1.5 / demos) - templateWords);
+  let groups = 1;
+  while (wordsEach(Math.ceil(count / groups)) < 2 && split && groups < count) groups++;
+  const maxWords = wordsEach(Math.ceil(count / groups));
+  if (maxWords < 2) {
+    const what = groups === 1 ? `${count} demonstrations` : 'one demonstration';
+    throw new GdfoError(
+      'BAD_TASK',
+      `icl: ${what} of task ${task.name} do${groups === 1 ? '' : 'es'} not fit the teacher's ${maxInputTokens} input tokens (it needs at least ${3 * (groups === 1 ? count : 1) * (templateWords + 2)})`,
+    );
   }
   const cut = (s: string, words: number) => (words === Infinity ? s : s.split(/\s+/).filter(Boolean).slice(0, words).join(' '));
   const escape = (s: string, words: number) => cut(s.replace(/[{}]/g, ''), words);
@@ -300,7 +325,12 @@ export function demonstrationTemplate(task: Task, shots: number, seed: number | 
     }
   }
   rng.shuffle(demos);
-  return { specVersion: '1.0', text: `${demos.join(' ')} ${task.template.text}` };
+  const size = Math.ceil(demos.length / groups);
+  const templates: Template[] = [];
+  for (let g = 0; g * size < demos.length; g++) {
+    templates.push({ specVersion: '1.0', text: `${demos.slice(g * size, (g + 1) * size).join(' ')} ${task.template.text}` });
+  }
+  return templates;
 }
 
 /**

@@ -11,7 +11,7 @@ import { gradientSample, meanShift, surrogateScreen } from './harmonizers.js';
 import { LayerwiseOptimizer } from './layerwise.js';
 import { Projection, projectionStd, ShallowProjectionSpace, DeepProjectionSpace } from './prompt-space.js';
 import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from './synthetic.js';
-import { runMethod, demonstrationTemplate } from './methods.js';
+import { runMethod, demonstrationTemplate, demonstrationTemplates } from './methods.js';
 import type { Generation } from './context.js';
 import { BudgetMeter } from '@gdfo/core';
 
@@ -360,6 +360,51 @@ describe('in-context learning template', () => {
     expect(p.text).toContain('h8 ');
     expect(p.text).not.toContain('h9');
     expect(() => demonstrationTemplate(base, 8, 3, 128)).toThrow("icl: 16 demonstrations of task synthetic do not fit the teacher's 128 input tokens (it needs at least 336)");
+  });
+
+  it('splits demonstrations that cannot share one context into the fewest groups that fit, and scores their ensemble', async () => {
+    const words = ['w0', 'w1', 'w2', 'w3', 'w4', 'w5'];
+    const ex = (label: number, j: number) => ({ id: `${label}-${j}`, text: Array.from({ length: 30 }, (_, i) => `c${label}x${i}`).join(' '), label });
+    const six = {
+      ...task,
+      train: words.flatMap((_, c) => [ex(c, 0), ex(c, 1)]),
+      dev: [ex(0, 2), ex(1, 2)],
+      test: undefined,
+      template: { specVersion: '1.0' as const, text: '{text} is {mask}' },
+      verbalizer: { specVersion: '1.0' as const, words },
+    };
+    // 60 tokens: 60 / 2 / 1.5 = 20 words of demonstrations; 6 in one context leave 20/6 − 2 = 1 word (< 2),
+    // 3 per context leave floor(20/3) − 2 = 4 words: two groups of three.
+    expect(() => demonstrationTemplate(six, 1, 5, 60)).toThrow('icl: 6 demonstrations of task synthetic do not fit');
+    const groups = demonstrationTemplates(six, 1, 5, 60);
+    expect(groups).toHaveLength(2);
+    const labelsIn = groups.map((g) => [...g.text.matchAll(/is (w\d)/g)].map((m) => m[1]));
+    expect(labelsIn.map((l) => l.length)).toEqual([3, 3]);
+    expect(labelsIn.flat().sort()).toEqual(words);
+    for (const g of groups) {
+      expect(g.text.endsWith('{text} is {mask}')).toBe(true);
+      expect(g.text).toMatch(/c\dx3 is w/); // 4 words of text: x0..x3
+      expect(g.text).not.toMatch(/x4/);
+    }
+    expect(demonstrationTemplates(six, 1, 5, 128)).toHaveLength(1); // fits one context: unchanged
+    expect(() => demonstrationTemplates(six, 1, 5, 9)).toThrow("icl: one demonstration of task synthetic does not fit the teacher's 9 input tokens (it needs at least 12)");
+
+    // The ensemble: the first group alone says class 0 for every row, the second says class 1 more strongly;
+    // the summed logits pick class 1, so dev accuracy is 1/2 (labels 0 and 1), at two calls for two templates.
+    const seen: string[] = [];
+    const teacher = {
+      specVersion: '1.0' as const,
+      info: { id: 'groups', accepts: ['none' as const], width: 1, maxPromptLength: 0, scale: { embedding: 1 }, maxInputTokens: 60 },
+      async score(request: { examples: readonly unknown[]; template: { text: string } }) {
+        seen.push(request.template.text);
+        const row = request.template.text === groups[0]!.text ? [2, 0, 0, 0, 0, 0] : [0, 3, 0, 0, 0, 0];
+        return { logits: Float32Array.from(request.examples.flatMap(() => row)), rows: request.examples.length, classes: 6 };
+      },
+    };
+    const r = await runMethod({ method: 'icl', task: six, teacher, registry: registry(), seed: 5, budget: 0 } as unknown as Parameters<typeof runMethod>[0]);
+    expect(seen).toEqual(groups.map((g) => g.text));
+    expect(r.dev).toBe(0.5);
+    expect(r.evalCalls).toBe(2);
   });
 });
 

@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, shippedCheckpoint } from '@gdfo/models';
+import { createLocalTeacher } from '@gdfo/adapter-local';
+import { getTask } from '@gdfo/tasks';
+await initBackend();
+const name = process.argv[2] ?? 'dbpedia';
+const task = await getTask(name);
+const teacher = await createLocalTeacher({ checkpoint: shippedCheckpoint('teacher'), promptLength: 10, maxLength: 48 });
+const z = new Float32Array(10*128).map(()=>Math.random()*0.01);
+const req = { examples: task.train, template: task.template, verbalizer: task.verbalizer, prompt: { kind: 'none' }, purpose: 'train' };
+await teacher.score(req);
+let t0 = performance.now();
+for (let i = 0; i < 3; i++) await teacher.score(req);
+console.log(name, task.train.length, 'ms/call', ((performance.now() - t0) / 3).toFixed(0), tf.getBackend());
+const prof = await tf.profile(async () => { await teacher.score(req); });
+const agg = {};
+for (const k of prof.kernels) { const key = k.name + ' ' + JSON.stringify(k.inputShapes?.slice(0,2)); agg[key] = (agg[key]||0) + (k.kernelTimeMs||0); }
+const tot = Object.values(agg).reduce((a,b)=>a+b,0);
+console.log('kernel total', tot.toFixed(0));
+for (const [k,v] of Object.entries(agg).sort((a,b)=>b[1]-a[1]).slice(0,20)) console.log(v.toFixed(1), k);

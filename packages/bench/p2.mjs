@@ -1,0 +1,14 @@
+import { initBackend, shippedCheckpoint } from '@gdfo/models';
+import { createLocalTeacher } from '@gdfo/adapter-local';
+import { getTask } from '@gdfo/tasks';
+await initBackend();
+const [name, bs, sorted, split] = [process.argv[2], +process.argv[3], process.argv[4] === 'sort', process.argv[5] ?? 'train'];
+const task = await getTask(name);
+const teacher = await createLocalTeacher({ checkpoint: shippedCheckpoint('teacher'), promptLength: 10, maxLength: 48, batchSize: bs });
+let ex = split === 'train' ? task.train : split === 'dev' ? task.dev : task.test.slice(0, 512);
+if (sorted) ex = [...ex].sort((a, b) => (a.text.length + (a.textB?.length ?? 0)) - (b.text.length + (b.textB?.length ?? 0)));
+const req = { examples: ex, template: task.template, verbalizer: task.verbalizer, prompt: { kind: 'none' }, purpose: 'train' };
+const r0 = await teacher.score(req);
+const t0 = performance.now();
+for (let i = 0; i < 3; i++) await teacher.score(req);
+console.log(JSON.stringify({ name, split, n: ex.length, bs, sorted, ms: Math.round((performance.now() - t0) / 3), sum: r0.logits.reduce((a, b) => a + b, 0) }));
