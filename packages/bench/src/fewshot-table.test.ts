@@ -3,7 +3,7 @@ import { curvesHtml, markdownTable, summarize, type Row } from './fewshot-table.
 
 const setting = { budget: 2000 };
 function row(task: string, method: string, value: number, curve: [number, number][], calls = 2000): Row {
-  const cell: FewshotCell = { task, method, seed: 42, budget: 2000, dim: 500, popSize: 20, promptLength: 10, maxLength: 48, distillSteps: 16 };
+  const cell: FewshotCell = { task, method, seed: 42, budget: 2000, dim: 500, popSize: 20, promptLength: 10, maxLength: 48, distillSteps: 16, kernels: 'native' };
   const split = task === 'yelp' ? 'dev' : 'test';
   const points = curve.map(([c, v]) => ({ calls: c, value: v }));
   const at: Record<string, number> = {};

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cellRunner, curveAt, CURVE_POINTS } from './fewshot.js';
+import { ensureBackend } from '@gdfo/models';
+import { cellRunner, curveAt, CURVE_POINTS, kernelsName } from './fewshot.js';
 
 describe('few-shot benchmark cells', () => {
   it('reads a curve at a call count as the selection in force after that many calls', () => {
@@ -19,7 +20,11 @@ describe('few-shot benchmark cells', () => {
 
   it('runs BBT on a dev-only task with the shipped teacher and reports the best-on-dev curve at the curve points', async () => {
     const run = cellRunner(mkdtempSync(join(tmpdir(), 'gdfo-fewshot-')));
-    const r = await run({ task: 'spam', method: 'bbt', seed: 1, budget: 240, dim: 20, popSize: 8, promptLength: 4, maxLength: 40, distillSteps: 2 });
+    await ensureBackend();
+    const cell = { task: 'spam', method: 'bbt', seed: 1, budget: 240, dim: 20, popSize: 8, promptLength: 4, maxLength: 40, distillSteps: 2, kernels: kernelsName() };
+    // a cell meant for other kernels is refused before it runs: its numbers would not be comparable
+    await expect(run({ ...cell, kernels: 'other' })).rejects.toThrow(`fewshot: cell spam/bbt is for other kernels, this process runs ${kernelsName()}`);
+    const r = await run(cell);
     expect(r.split).toBe('dev'); // spam is not one of the five tasks with a test set in the table
     expect(r.calls).toBe(240);
     expect(r.curve.map((p) => p.calls)).toEqual([8, 112, 216, 240]); // a dev check after the first generation, then every ≥ 100 calls (whole generations of 8), and at the end

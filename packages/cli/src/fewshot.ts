@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { cellId } from '@gdfo/sweep';
 import { runExperiment } from './experiment.js';
+import { currentBackend, currentKernels, ensureBackend } from '@gdfo/models';
 
 /** Bench method names → a method plus its harmonizer. */
 export const METHOD_SPECS: Record<string, { method: string; harmonizer?: string }> = {
@@ -32,6 +33,17 @@ export interface FewshotCell {
   maxLength: number;
   /** Student optimizer steps per generation (GDFO's K). */
   distillSteps: number;
+  /**
+   * The matrix kernels the cell must run on (`native`: @gdfo/kernels on wasm; `wasm`: the backend's own).
+   * They differ by float rounding, so a result is only comparable with results of the same kernels.
+   */
+  kernels: string;
+}
+
+/** `native` when @gdfo/kernels computes the matrix products of the wasm backend, else `wasm` (or the backend's name). */
+export function kernelsName(): string {
+  const backend = currentBackend();
+  return currentKernels().native ? 'native' : backend;
 }
 
 /** Call counts at which the benchmark reports its curve of the test (or dev) metric. */
@@ -63,6 +75,11 @@ export function cellRunner(resultsDir: string) {
   return async (cell: FewshotCell): Promise<CellResult> => {
     const spec = METHOD_SPECS[cell.method];
     if (!spec) throw new Error(`fewshot: unknown method "${cell.method}"; known: ${Object.keys(METHOD_SPECS).join(', ')}`);
+    {
+      await ensureBackend();
+      const here = kernelsName();
+      if (here !== cell.kernels) throw new Error(`fewshot: cell ${cell.task}/${cell.method} is for ${cell.kernels} kernels, this process runs ${here}`);
+    }
     const t0 = performance.now();
     const runDir = join(resultsDir, 'runs', cellId(cell).slice(0, 16));
     const r = await runExperiment(

@@ -16,9 +16,42 @@ export interface InitBackendOptions {
   readonly prefer?: string;
   /** Report what was tried (stderr by default: silent). */
   readonly log?: (message: string) => void;
+  /**
+   * On the wasm backend, compute matrix products with @gdfo/kernels' native addon where it was built (≈ 2.5×
+   * faster forward passes here). Default: on, unless the environment sets GDFO_NATIVE_KERNELS=0.
+   */
+  readonly nativeKernels?: boolean;
 }
 
 let chosen: BackendName | undefined;
+let kernels: { native: boolean; reason?: string } = { native: false, reason: 'no backend chosen yet' };
+
+/** Installs the native matmul kernels in front of the wasm backend's (Node only; a no-op where not built). */
+async function useNativeKernels(wanted: boolean): Promise<void> {
+  if (!wanted) {
+    kernels = { native: false, reason: 'disabled (GDFO_NATIVE_KERNELS=0 or nativeKernels: false)' };
+    return;
+  }
+  if (typeof process === 'undefined' || !process.versions?.node) {
+    kernels = { native: false, reason: 'not in Node' };
+    return;
+  }
+  try {
+    const k = await import('@gdfo/kernels');
+    const ok = k.installNativeKernels();
+    kernels = ok ? { native: true } : { native: false, reason: k.nativeKernelsStatus().reason ?? 'unavailable' };
+  } catch (e) {
+    kernels = { native: false, reason: (e as Error).message.split('\n')[0] };
+  }
+}
+
+/**
+ * Which matrix kernels the chosen backend runs: `native` (@gdfo/kernels on wasm) or the backend's own, with
+ * the reason. Results of the two differ by float rounding, so run records name it.
+ */
+export function currentKernels(): { readonly native: boolean; readonly reason?: string } {
+  return kernels;
+}
 
 /** Whether an optional native tfjs package is installed with its compiled addon (lib/napi-v…/tfjs_binding.node). */
 function hasNativeBinding(name: string): boolean {
@@ -43,7 +76,7 @@ async function importOptional(name: string): Promise<boolean> {
   }
 }
 
-async function tryBackend(name: BackendName): Promise<boolean> {
+async function tryBackend(name: BackendName, nativeKernels: boolean): Promise<boolean> {
   try {
     if (name === 'tensorflow-gpu') {
       if (!(await importOptional('@tensorflow/tfjs-node-gpu'))) return false;
@@ -62,7 +95,9 @@ async function tryBackend(name: BackendName): Promise<boolean> {
       if (!ok) return false;
       await tf.ready();
       void wasm;
-      return tf.getBackend() === 'wasm';
+      if (tf.getBackend() !== 'wasm') return false;
+      await useNativeKernels(nativeKernels);
+      return true;
     }
     const ok = await tf.setBackend('cpu');
     await tf.ready();
@@ -78,18 +113,20 @@ async function tryBackend(name: BackendName): Promise<boolean> {
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendName> {
   const prefer = options.prefer?.trim();
+  const native = options.nativeKernels ?? (typeof process === 'undefined' || process.env?.GDFO_NATIVE_KERNELS !== '0');
+  kernels = { native: false, reason: 'not the wasm backend' };
   if (prefer && prefer !== 'auto') {
     const p = (prefer === 'node' ? 'tensorflow' : prefer === 'node-gpu' || prefer === 'gpu' ? 'tensorflow-gpu' : prefer) as BackendName;
     if (!BACKEND_ORDER.includes(p)) {
       throw new Error(`backend: expected one of ${BACKEND_ORDER.join(', ')} or auto, got '${prefer}'`);
     }
-    if (!(await tryBackend(p))) throw new Error(`backend: '${p}' could not be loaded on this machine`);
+    if (!(await tryBackend(p, native))) throw new Error(`backend: '${p}' could not be loaded on this machine`);
     chosen = p;
     return p;
   }
   for (const name of BACKEND_ORDER) {
-    if (await tryBackend(name)) {
-      options.log?.(`backend: ${name}`);
+    if (await tryBackend(name, native)) {
+      options.log?.(`backend: ${name}${name === 'wasm' ? (kernels.native ? ' (native matmul kernels)' : ` (wasm kernels: native ${kernels.reason})`) : ''}`);
       chosen = name;
       return name;
     }

@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { initBackend, shippedCheckpoint } from '@gdfo/models';
 import { createLocalTeacher } from '@gdfo/adapter-local';
 import { getTask } from '@gdfo/tasks';
-import { cellRunner, METHOD_SPECS, type CellResult, type FewshotCell } from '@gdfo/cli';
+import { cellRunner, kernelsName, METHOD_SPECS, type CellResult, type FewshotCell } from '@gdfo/cli';
 import { writeReport } from '@gdfo/report';
 import { cellId, readResults, runSweep } from '@gdfo/sweep';
 import { curvesHtml, markdownTable, summarize } from '../fewshot-table.js';
@@ -121,8 +121,11 @@ export async function run(args: string[]): Promise<void> {
   for (const m of methods) if (!METHOD_SPECS[m]) throw new Error(`--methods: unknown method "${m}"; known: ${Object.keys(METHOD_SPECS).join(', ')}`);
   mkdirSync(resultsDir, { recursive: true });
   const resultsPath = join(resultsDir, 'fewshot.jsonl');
+  // The kernels are part of a cell: native and wasm matrix products differ by float rounding.
+  await initBackend();
+  const kernels = kernelsName();
   const cells: FewshotCell[] = [];
-  for (const task of tasks) for (const method of methods) for (const seed of seeds) cells.push({ task, method, seed, budget, dim, popSize, promptLength, maxLength, distillSteps });
+  for (const task of tasks) for (const method of methods) for (const seed of seeds) cells.push({ task, method, seed, budget, dim, popSize, promptLength, maxLength, distillSteps, kernels });
 
   const done = new Set(readResults(resultsPath).keys());
   const pending = cells.filter((c) => !done.has(cellId(c)));
@@ -139,7 +142,7 @@ export async function run(args: string[]): Promise<void> {
   const jobs = queue || shardFile ? 1 : Math.max(1, Math.min(Number(arg(args, 'jobs', String(availableParallelism()))), pending.length));
   const shards = dealCells(pending, jobs, costOf);
   const estimate = Math.max(0, ...shards.map((sh) => sh.cost));
-  const setting = { budget, dim, popSize, promptLength, maxLength, distillSteps, k: 16, seeds, teacher: 'gdfo-teacher-mini', student: 'gdfo-student-tiny' };
+  const setting = { budget, dim, popSize, promptLength, maxLength, distillSteps, seeds, teacher: 'gdfo-teacher-mini', student: 'gdfo-student-tiny', kernels };
   if (!shardFile) {
     console.error(
       `fewshot: ${cells.length} cells (${pending.length} to run, ${cells.length - pending.length} done); setting ${JSON.stringify(setting)}; ` +
