@@ -14,10 +14,15 @@ export interface ClozeExample {
 
 type Part = { kind: 'lit'; ids: number[] } | { kind: 'text' } | { kind: 'textB' } | { kind: 'mask' };
 
-/** A parsed template: literal pieces tokenized once. */
+/**
+ * A parsed template: literal pieces tokenized once, and each example's rendering remembered per position
+ * budget (a search renders the same training set thousands of times); a remembered rendering is used only
+ * while the example's texts are unchanged.
+ */
 export class ClozeTemplate {
   private readonly parts: Part[];
   readonly usesTextB: boolean;
+  private readonly rendered = new WeakMap<ClozeExample, Map<number, { text: string; textB: string | undefined; value: { ids: number[]; mask: number } }>>();
 
   constructor(
     readonly source: string,
@@ -45,8 +50,21 @@ export class ClozeTemplate {
     this.usesTextB = this.parts.some((p) => p.kind === 'textB');
   }
 
-  /** Token ids of the filled template (no [CLS]/[SEP]) and the mask's index, texts truncated to fit `budget`. */
-  render(example: ClozeExample, budget: number): { ids: number[]; mask: number } {
+  /**
+   * Token ids of the filled template (no [CLS]/[SEP]) and the mask's index, texts truncated to fit `budget`.
+   * The result is shared between calls with the same example and budget: do not modify it.
+   */
+  render(example: ClozeExample, budget: number): { readonly ids: readonly number[]; readonly mask: number } {
+    let byBudget = this.rendered.get(example);
+    const hit = byBudget?.get(budget);
+    if (hit && hit.text === example.text && hit.textB === example.textB) return hit.value;
+    const value = this.renderNew(example, budget);
+    if (!byBudget) this.rendered.set(example, (byBudget = new Map()));
+    byBudget.set(budget, { text: example.text, textB: example.textB, value });
+    return value;
+  }
+
+  private renderNew(example: ClozeExample, budget: number): { ids: number[]; mask: number } {
     let a = this.tokenizer.encode(example.text);
     let b = this.usesTextB ? this.tokenizer.encode(example.textB ?? '') : [];
     if (this.usesTextB && example.textB === undefined) throw new Error(`template '${this.source}' needs textB, the example has none`);

@@ -87,3 +87,16 @@ test('cloze rendering: layout, mask position, truncation, errors', () => {
   expect(() => verbalizerIds(tok, ['good', 'great'], 'm')).toThrow("verbalizer: 'great' is not a single token of m's vocabulary");
   expect(Array.from(verbalizerIds(tok, ['Good', 'bad'], 'm'))).toEqual([8, 9]);
 });
+
+test('cloze rendering is remembered per example and budget, and redone when the example changes', () => {
+  const tok = new WordPieceTokenizer([...SPECIAL_TOKENS, 'it', 'was', '.', 'good', 'bad', 'a', 'b', 'c', '?']);
+  const t = new ClozeTemplate('{text} . it was {mask} .', tok);
+  const ex = { text: 'a b c' };
+  const first = t.render(ex, 20);
+  expect(t.render(ex, 20)).toBe(first); // the same rendering, not re-tokenized
+  expect(t.render(ex, 7)).not.toBe(first); // another budget truncates differently
+  expect(t.render(ex, 7).ids).toEqual([10, 11, 7, 5, 6, 4, 7]);
+  expect(t.render({ text: 'a b c' }, 20)).not.toBe(first); // another example object
+  (ex as { text: string }).text = 'c';
+  expect(t.render(ex, 20).ids).toEqual([12, 7, 5, 6, 4, 7]); // a changed text is rendered again
+});

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@gdfo/core';
-import { CLS_ID, MASK_ID, MODEL_PRESETS, MaskedLM, SEP_ID, initBackend, initWeights, loadCheckpoint, shippedCheckpoint, type ModelConfig } from '@gdfo/models';
+import { CLS_ID, MASK_ID, MODEL_PRESETS, MaskedLM, SEP_ID, currentKernels, initBackend, initWeights, loadCheckpoint, shippedCheckpoint, type ModelConfig } from '@gdfo/models';
 
 function arg(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
@@ -110,6 +110,7 @@ export async function run(args: string[]): Promise<void> {
     JSON.stringify({
       bench: 'teacher',
       backend,
+      kernels: currentKernels().native ? 'native' : backend,
       batch,
       seq,
       ms_per_call: Number(ms.toFixed(1)),
