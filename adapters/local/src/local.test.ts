@@ -178,4 +178,38 @@ describe('student', () => {
     expect(s.steps).toBe(34);
     s.dispose?.();
   });
+
+  test('a generator tied to the teacher-side projection: D_T × D_S parameters, gradients only along A, distils, restores', async () => {
+    const DT = 5; // a teacher width unlike the student's
+    // A (L·D_T × dim): z's last two coordinates never reach the teacher (zero columns)
+    const matrix = Float32Array.from({ length: L * DT * dim }, (_, i) => (i % dim >= dim - 2 ? 0 : Math.sin(i * 1.3) * 0.3));
+    const projection = { matrix, rows: L * DT, width: DT, std: 0.3 };
+    const s = await createLocalStudent({ model: loaded, dim, template, verbalizer, promptLength: L, seed: 3, batchSize: 3, lr: 5e-2, projection });
+    expect(s.info.parameters).toBe(L * H + DT * H + 4);
+    // z = 0: the prompt is q, as with the free generator
+    const free = await make();
+    const at0 = await s.predict(new Float64Array(dim), 1, examples);
+    (await free.predict(new Float64Array(dim), 1, examples)).forEach((v, i) => expect(at0[i]).toBeCloseTo(v, 5));
+    const z = Float64Array.from({ length: dim }, (_, i) => Math.cos(i + 1) * 2);
+    const g = await s.gradient(z, examples, testCe);
+    expect(g.grad[dim - 1]).toBe(0);
+    expect(g.grad[dim - 2]).toBe(0);
+    expect(Math.max(...Array.from(g.grad.subarray(0, dim - 2)).map(Math.abs))).toBeGreaterThan(1e-4);
+    // moving z along the dropped coordinates changes nothing
+    const moved = z.slice();
+    moved[dim - 1]! += 5;
+    expect(Array.from(await s.predict(moved, 1, examples))).toEqual(Array.from(await s.predict(z, 1, examples)));
+    const zs = Float64Array.from({ length: 2 * dim }, (_, i) => Math.sin(i * 0.7) * 2);
+    const batch = { z: zs, count: 2, examples, zIndex: Int32Array.from([0, 1, 0, 1]), exampleIndex: Int32Array.from([0, 1, 2, 3]), teacherLogits: Float32Array.from([2, -2, -2, 2, 2, -2, -2, 2]) };
+    const first = (await s.trainStep(batch, testKl)).loss;
+    for (let i = 0; i < 30; i++) await s.trainStep(batch, testKl);
+    expect((await s.trainStep(batch, testKl)).loss).toBeLessThan(first * 0.7); // fewer parameters than the free generator: slower
+    const snap = s.state();
+    expect(() => free.restore(snap)).toThrow('student restore: state has a projected prompt generator, this student a free one');
+    await expect(createLocalStudent({ model: loaded, dim, template, verbalizer, promptLength: L, projection: { ...projection, rows: 3 } })).rejects.toThrow(
+      `createLocalStudent projection: expected a Float32Array of promptLength × width × dim = ${L} × ${DT} × ${dim} values, got rows 3`,
+    );
+    s.dispose?.();
+    free.dispose?.();
+  });
 });

@@ -34,6 +34,14 @@ export interface LocalStudentOptions {
   readonly seed?: number | string;
   /** Rows per forward pass in predict/gradient (default 64). */
   readonly batchSize?: number;
+  /**
+   * The teacher-side projection A of the search space (BBT's, L·D_T rows × d, row-major). When given, the
+   * student's prompt generator is tied to it: P_S(z) = q + (A·z as L × D_T)·W with one trainable
+   * D_T × D_S map W shared by the L positions (D_T·D_S parameters instead of B's d·L·D_S), so what the
+   * student learns of the teacher's response carries over to directions of z it has not seen. W starts at
+   * N(0, (α·σ_S / (σ_T·√D_T))²), giving the student prompt the same scale as the free generator's.
+   */
+  readonly projection?: { readonly matrix: Float32Array; readonly rows: number; readonly width: number; readonly std: number };
   readonly id?: string;
   readonly backend?: string;
 }
@@ -45,8 +53,7 @@ export interface LocalStudent extends Student {
   readonly steps: number;
 }
 
-const PARAMS = ['q', 'B', 'scale', 'bias'] as const;
-type ParamName = (typeof PARAMS)[number];
+type ParamName = 'q' | 'B' | 'W' | 'scale' | 'bias';
 
 export async function createLocalStudent(options: LocalStudentOptions): Promise<LocalStudent> {
   const backend = await ensureBackend(options.backend);
@@ -73,17 +80,37 @@ export async function createLocalStudent(options: LocalStudentOptions): Promise<
 
   const rng = createRng(options.seed ?? 0).fork('student/B');
   const sigma = clippedStd(model.w('tok_emb').dataSync() as Float32Array, 0);
-  const s = ((options.alpha ?? 1) * sigma) / Math.sqrt(d);
-  const bInit = new Float32Array(d * LH);
-  for (let i = 0; i < bInit.length; i++) bInit[i] = rng.gaussian() * s;
+  const alpha = options.alpha ?? 1;
+  const proj = options.projection;
+  const PARAMS: readonly ParamName[] = proj ? ['q', 'W', 'scale', 'bias'] : ['q', 'B', 'scale', 'bias'];
+  let AT: tf.Tensor2D | undefined; // Aᵀ [d, L·D_T]
+  let DT = 0;
+  let generatorInit: Float32Array;
+  if (proj) {
+    DT = proj.width;
+    if (!(proj.matrix instanceof Float32Array) || proj.rows !== L * DT || proj.matrix.length !== proj.rows * d) {
+      throw new Error(`createLocalStudent projection: expected a Float32Array of promptLength × width × dim = ${L} × ${DT} × ${d} values, got rows ${proj.rows} and ${proj.matrix?.length} values`);
+    }
+    if (!(proj.std > 0)) throw new Error(`createLocalStudent projection.std: expected a positive number, got ${proj.std}`);
+    const sigmaT = proj.std * Math.sqrt(d); // the teacher-side σ̂ the projection was scaled to (α = σ0 = 1)
+    const w = (alpha * sigma) / (sigmaT * Math.sqrt(DT));
+    generatorInit = new Float32Array(DT * H);
+    for (let i = 0; i < generatorInit.length; i++) generatorInit[i] = rng.gaussian() * w;
+    AT = tf.tidy(() => tf.transpose(tf.tensor2d(proj.matrix, [proj.rows, d])) as tf.Tensor2D);
+  } else {
+    const s = (alpha * sigma) / Math.sqrt(d);
+    generatorInit = new Float32Array(d * LH);
+    for (let i = 0; i < generatorInit.length; i++) generatorInit[i] = rng.gaussian() * s;
+  }
   const qInit = tf.tidy(() => tf.gather(model.w('tok_emb'), tf.tensor1d(loaded.promptTokens.slice(0, L), 'int32')).reshape([LH]).dataSync() as Float32Array);
-  const shapes: Record<ParamName, number[]> = { q: [1, LH], B: [d, LH], scale: [C], bias: [C] };
-  const vars: Record<ParamName, tf.Variable> = {
+  const shapes: Record<ParamName, number[]> = { q: [1, LH], B: [d, LH], W: [DT, H], scale: [C], bias: [C] };
+  const generator = proj ? 'W' : 'B';
+  const vars = {
     q: tf.variable(tf.tensor2d(qInit, [1, LH]), true),
-    B: tf.variable(tf.tensor2d(bInit, [d, LH]), true),
+    [generator]: tf.variable(tf.tensor2d(generatorInit, shapes[generator] as [number, number]), true),
     scale: tf.variable(tf.ones([C]), true),
     bias: tf.variable(tf.zeros([C]), true),
-  };
+  } as Record<ParamName, tf.Variable>;
   const mom = Object.fromEntries(PARAMS.map((p) => [p, tf.variable(tf.zeros(shapes[p]), false)])) as Record<ParamName, tf.Variable>;
   const vel = Object.fromEntries(PARAMS.map((p) => [p, tf.variable(tf.zeros(shapes[p]), false)])) as Record<ParamName, tf.Variable>;
   let steps = 0;
@@ -101,8 +128,13 @@ export async function createLocalStudent(options: LocalStudentOptions): Promise<
     const raw = model.logitsFor(h, vIds);
     return tf.add(tf.mul(raw, vars.scale), vars.bias) as tf.Tensor2D;
   };
-  /** P_S(Z) for Z [n, d]: [n, L·H]. */
-  const promptsOf = (Z: tf.Tensor2D): tf.Tensor2D => tf.add(matmul2d(Z, vars.B as tf.Tensor as tf.Tensor2D), vars.q) as tf.Tensor2D;
+  /** P_S(Z) for Z [n, d]: [n, L·H] — q + Z·B, or q + (Z·Aᵀ as [n·L, D_T])·W when tied to the projection. */
+  const promptsOf = (Z: tf.Tensor2D): tf.Tensor2D => {
+    if (!AT) return tf.add(matmul2d(Z, vars.B as tf.Tensor as tf.Tensor2D), vars.q) as tf.Tensor2D;
+    const n = Z.shape[0];
+    const teacherSide = tf.reshape(matmul2d(Z, AT), [n * L, DT]) as tf.Tensor2D;
+    return tf.add(tf.reshape(matmul2d(teacherSide, vars.W as tf.Tensor as tf.Tensor2D), [n, LH]), vars.q) as tf.Tensor2D;
+  };
 
   const adam = (grads: Record<string, tf.Tensor>) => {
     steps++;
@@ -128,7 +160,7 @@ export async function createLocalStudent(options: LocalStudentOptions): Promise<
     if (disposed) throw new Error('student: disposed');
   };
 
-  const info: StudentInfo = { id: options.id ?? `local-student:${cfg.name}`, dim: d, classes: C, parameters: LH + d * LH + 2 * C };
+  const info: StudentInfo = { id: options.id ?? `local-student:${cfg.name}`, dim: d, classes: C, parameters: LH + (proj ? DT * H : d * LH) + 2 * C };
 
   const student: LocalStudent = {
     specVersion: SPEC_VERSION,
@@ -222,6 +254,7 @@ export async function createLocalStudent(options: LocalStudentOptions): Promise<
         dim: d,
         classes: C,
         promptLength: L,
+        generator: proj ? 'projected' : 'free',
         steps,
         params: Object.fromEntries(PARAMS.map((p) => [p, snap(vars[p])])),
         m: Object.fromEntries(PARAMS.map((p) => [p, snap(mom[p])])),
@@ -232,6 +265,8 @@ export async function createLocalStudent(options: LocalStudentOptions): Promise<
       alive();
       const st = state as { kind?: unknown; dim?: unknown; classes?: unknown; promptLength?: unknown; steps?: unknown; params?: Record<string, unknown>; m?: Record<string, unknown>; v?: Record<string, unknown> };
       if (!st || st.kind !== 'gdfo-local-student') throw new Error("student restore: not a 'gdfo-local-student' state");
+      const gen = (st as { generator?: unknown }).generator ?? 'free';
+      if (gen !== (proj ? 'projected' : 'free')) throw new Error(`student restore: state has a ${String(gen)} prompt generator, this student a ${proj ? 'projected' : 'free'} one`);
       if (st.dim !== d || st.classes !== C || st.promptLength !== L) throw new Error(`student restore: state is for dim ${String(st.dim)}, classes ${String(st.classes)}, promptLength ${String(st.promptLength)}; this student has ${d}, ${C}, ${L}`);
       const get = (group: Record<string, unknown> | undefined, p: ParamName, gname: string): Float32Array => {
         const a = group?.[p];
@@ -250,7 +285,7 @@ export async function createLocalStudent(options: LocalStudentOptions): Promise<
     dispose() {
       if (disposed) return;
       disposed = true;
-      tf.dispose([...Object.values(vars), ...Object.values(mom), ...Object.values(vel)]);
+      tf.dispose([...Object.values(vars), ...Object.values(mom), ...Object.values(vel), ...(AT ? [AT] : [])]);
       if (!options.model) model.dispose();
     },
   };

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- agreement [--task agnews] [--samples 300] [--holdout 100] [--epochs 8] [--steps 100]
- *   [--sigma 1] [--seed 42] [--prompt-length 10] [--max-length 48] [--dim 500] [--lr 0.01]`
+ *   [--sigma 1] [--seed 42] [--prompt-length 10] [--max-length 48] [--dim 500] [--lr 0.01] [--generator free|projected]`
  *
  * Can the student track the teacher as a function of z — the premise of GDFO's gradient? Draws `samples` +
  * `holdout` points z ~ N(0, σ²I) (CMA-ES's first generations), scores each with the shipped teacher on the
@@ -10,6 +10,8 @@
  * loss over the held-out points (what GDFO's agreement logs, out of sample) and over 100 training points
  * (in sample). GDFO sees at most 20 new points a generation and K = 16 steps; this gives the student far
  * more, so a held-out correlation near 0 here means the student cannot represent the teacher's response.
+ * `--generator projected` ties the student's prompt generator to the teacher-side projection (see
+ * `createLocalStudent`'s `projection`).
  */
 import { createContainer, createRng } from '@gdfo/core';
 import { ceFitness, registerLosses, spearman } from '@gdfo/distill';
@@ -36,6 +38,8 @@ export async function run(args: string[]): Promise<void> {
   const maxLength = Number(arg(args, 'max-length', '48'));
   const dim = Number(arg(args, 'dim', '500'));
   const lr = Number(arg(args, 'lr', '0.01'));
+  const generator = arg(args, 'generator', 'free');
+  if (generator !== 'free' && generator !== 'projected') throw new Error(`--generator: expected free or projected, got ${generator}`);
   const t0 = performance.now();
   const backend = await initBackend();
   const task = await getTask(taskName, { seed });
@@ -64,7 +68,8 @@ export async function run(args: string[]): Promise<void> {
   const { registry } = createContainer({ seed });
   registerLosses(registry);
   const kd = registry.resolveSync<DistillationLoss>('loss', 'kd', { tau: 2, beta: 0.5 });
-  const student = await createLocalStudent({ checkpoint: shippedCheckpoint('student'), dim, template: task.template, verbalizer: task.verbalizer, promptLength, maxLength, lr, seed });
+  const projection = { matrix: space.projection.matrix, rows: space.projection.rows, width: teacher.info.width ?? 0, std: space.projection.std };
+  const student = await createLocalStudent({ checkpoint: shippedCheckpoint('student'), dim, template: task.template, verbalizer: task.verbalizer, promptLength, maxLength, lr, seed, ...(generator === 'projected' ? { projection } : {}) });
   const inSample = Array.from({ length: Math.min(100, samples) }, (_, i) => i);
   const heldOut = Array.from({ length: holdout }, (_, i) => samples + i);
   const studentLoss = async (idx: number[]) => {
@@ -104,6 +109,7 @@ export async function run(args: string[]): Promise<void> {
     JSON.stringify({
       bench: 'agreement',
       task: taskName,
+      generator,
       backend,
       samples,
       holdout,
