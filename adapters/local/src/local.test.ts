@@ -212,4 +212,27 @@ describe('student', () => {
     s.dispose?.();
     free.dispose?.();
   });
+
+  test("generator 'projected' waits for its space: refuses to run unbound or on a non-linear space, then equals a student given A", async () => {
+    const DT = 5;
+    const matrix = Float32Array.from({ length: L * DT * dim }, (_, i) => Math.sin(i * 0.9) * 0.2);
+    const linear = { matrix, rows: L * DT, dim, length: L, width: DT, std: 0.2 };
+    const space = { specVersion: '1.0' as const, kind: 'continuous-shallow' as const, dim, toTeacher: () => ({ kind: 'none' as const }), linear };
+    const s = await createLocalStudent({ model: loaded, dim, template, verbalizer, promptLength: L, seed: 3, generator: 'projected' });
+    expect(s.info.dim).toBe(dim);
+    await expect(s.predict(new Float64Array(dim), 1, examples)).rejects.toThrow('student predict: its projected prompt generator needs the search space first (bindSpace)');
+    expect(() => s.bindSpace!({ ...space, kind: 'discrete', linear: undefined } as never)).toThrow(
+      "student bindSpace: the projected generator needs a linear prompt space (BBT's p0 + A·z), got a discrete space without one",
+    );
+    s.bindSpace!(space);
+    s.bindSpace!(space); // the same space again is fine
+    expect(() => s.bindSpace!({ ...space, linear: { ...linear, matrix: matrix.slice() } })).toThrow('student bindSpace: already bound to another space');
+    expect(s.info.parameters).toBe(L * H + DT * H + 4);
+    const direct = await createLocalStudent({ model: loaded, dim, template, verbalizer, promptLength: L, seed: 3, projection: linear });
+    const z = Float64Array.from({ length: dim }, (_, i) => i - 2);
+    expect(Array.from(await s.predict(z, 1, examples))).toEqual(Array.from(await direct.predict(z, 1, examples)));
+    await expect(createLocalStudent({ model: loaded, dim, template, verbalizer, generator: 'tied' as never })).rejects.toThrow("createLocalStudent generator: expected 'free' or 'projected', got 'tied'");
+    s.dispose?.();
+    direct.dispose?.();
+  });
 });

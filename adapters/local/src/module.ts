@@ -28,6 +28,6 @@ export function registerLocal(registry: Registry): void {
         verbalizer: options.verbalizer as Verbalizer | readonly string[],
         checkpoint: checkpointDir(options.checkpoint, 'student'),
       }),
-    'frozen small masked LM (default: the shipped gdfo-student-tiny) with a trainable prompt generator q + B·z and output head',
+    "frozen small masked LM (default: the shipped gdfo-student-tiny) with a trainable prompt generator q + B·z (or, with generator: 'projected', q + (A·z)·W tied to the search space) and output head",
   );
 }

@@ -213,6 +213,7 @@ export async function runMethod(o: MethodOptions): Promise<MethodResult> {
         space = deep;
         strategy = new LayerwiseOptimizer(Array.from({ length: deep.layers }, (_v, l) => strategyFor(o, o.dim ?? 500, o.sigma0 ?? 0.2, `layer-${l}`)));
       }
+      o.student.bindSpace?.(space);
       const setup: RunSetup = {
         ...baseSetup(o, space, strategy),
         student: o.student,
@@ -340,6 +341,11 @@ export function demonstrationTemplates(task: Task, shots: number, seed: number |
 async function runKdOnly(o: MethodOptions): Promise<MethodResult> {
   if (!o.student) throw new GdfoError('NO_STUDENT', 'method kd: a student is required (config key "student")');
   const student = o.student;
+  if (student.bindSpace) {
+    // a student tied to the search space needs it even though KD-only tunes the prompt at z = 0
+    await ensureTeacherScale(o.teacher, o.task, false);
+    student.bindSpace(shallowSpace(o));
+  }
   const classes = o.task.verbalizer.words.length;
   const t = await o.teacher.score({ examples: o.task.train, template: o.task.template, verbalizer: o.task.verbalizer, prompt: { kind: 'none' }, purpose: 'train' });
   const kd = loss(o.registry, o.distillLoss ?? 'kd', o.distillLossOptions);

@@ -8,7 +8,7 @@
  *
  * A is drawn from a seeded RNG, so it is rebuilt identically on resume and never stored in checkpoints.
  */
-import type { ContinuousDeepPrompt, ContinuousShallowPrompt, PromptSpace } from '@gdfo/spec';
+import type { ContinuousDeepPrompt, ContinuousShallowPrompt, LinearProjection, PromptSpace } from '@gdfo/spec';
 import { createRng, GdfoError } from '@gdfo/core';
 
 export interface ProjectionOptions {
@@ -70,6 +70,10 @@ export class ShallowProjectionSpace implements PromptSpace {
     this.dim = options.dim;
     const std = projectionStd(options.scale, options.dim, options.alpha ?? 1, options.sigma0 ?? 1);
     this.projection = new Projection(options.length * options.width, options.dim, std, `${options.seed}/projection`);
+  }
+  get linear(): LinearProjection {
+    const p = this.projection;
+    return { matrix: p.matrix, rows: p.rows, dim: p.dim, length: this.options.length, width: this.options.width, std: p.std };
   }
   toTeacher(z: Float64Array): ContinuousShallowPrompt {
     return {

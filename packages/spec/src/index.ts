@@ -143,6 +143,21 @@ export interface PromptSpace {
   /** Dimension of z (BBT: 500). */
   readonly dim: number;
   toTeacher(z: Float64Array): Prompt;
+  /** For a linear space (BBT's p0 + A·z): A, so that a student can tie its prompt generator to it. */
+  readonly linear?: LinearProjection;
+}
+
+/** The matrix A of a linear prompt space: the teacher's prompt is p0 + A·z, L positions of `width`. */
+export interface LinearProjection {
+  /** rows × dim, row-major; rows = length × width. */
+  readonly matrix: Float32Array;
+  readonly rows: number;
+  readonly dim: number;
+  /** Prompt positions L and the teacher's embedding width. */
+  readonly length: number;
+  readonly width: number;
+  /** The std A's entries were drawn with (BBT: σ̂ / √d). */
+  readonly std: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -264,6 +279,11 @@ export interface Student extends Checkpointable {
   trainStep(batch: DistillBatch, loss: DistillationLoss): Promise<StudentTrainResult>;
   /** Task loss of the student at z on labelled examples and its gradient with respect to z. */
   gradient(z: Float64Array, examples: readonly Example[], loss: DistillationLoss): Promise<GradientResult>;
+  /**
+   * Called by a method with its search space before the student's first use; a student whose prompt
+   * generator is tied to the space (e.g. to a linear space's A) refuses a space it cannot use, in one line.
+   */
+  bindSpace?(space: PromptSpace): void;
   dispose?(): void;
 }
 
