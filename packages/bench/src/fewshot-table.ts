@@ -18,6 +18,8 @@ const METHOD_LABELS: Record<string, string> = {
   bbtv2: 'BBTv2',
   gdfo: 'GDFO (gradient-sample)',
   'gdfo-mean-shift': 'GDFO (mean-shift)',
+  'gdfo-projected': 'GDFO (gradient-sample, projected student)',
+  'gdfo-projected-mean-shift': 'GDFO (mean-shift, projected student)',
   kd: 'KD-only student',
   whitebox: 'white-box prompt tuning (ceiling)',
 };

@@ -8,13 +8,19 @@ import { runExperiment } from './experiment.js';
 import { currentBackend, currentKernels, ensureBackend } from '@gdfo/models';
 
 /** Bench method names → a method plus its harmonizer. */
-export const METHOD_SPECS: Record<string, { method: string; harmonizer?: string }> = {
+/**
+ * The benchmark's methods: a pipeline method, GDFO's harmonizer, and the local student's prompt generator
+ * (`projected`: tied to the search space's A; default `free`).
+ */
+export const METHOD_SPECS: Record<string, { method: string; harmonizer?: string; generator?: 'projected' }> = {
   manual: { method: 'manual' },
   icl: { method: 'icl' },
   bbt: { method: 'bbt' },
   bbtv2: { method: 'bbtv2' },
   gdfo: { method: 'gdfo', harmonizer: 'gradient-sample' },
   'gdfo-mean-shift': { method: 'gdfo', harmonizer: 'mean-shift' },
+  'gdfo-projected': { method: 'gdfo', harmonizer: 'gradient-sample', generator: 'projected' },
+  'gdfo-projected-mean-shift': { method: 'gdfo', harmonizer: 'mean-shift', generator: 'projected' },
   kd: { method: 'kd' },
   whitebox: { method: 'whitebox' },
 };
@@ -92,7 +98,12 @@ export function cellRunner(resultsDir: string) {
         popSize: cell.popSize,
         promptLength: cell.promptLength,
         // ICL's demonstrations need the model's whole context; every other method sees inputs cut to maxLength.
-        ...(spec.method === 'icl' ? {} : { teacher: { kind: 'local', options: { maxLength: cell.maxLength } }, student: { kind: 'local', options: { maxLength: cell.maxLength } } }),
+        ...(spec.method === 'icl'
+          ? {}
+          : {
+              teacher: { kind: 'local', options: { maxLength: cell.maxLength } },
+              student: { kind: 'local', options: { maxLength: cell.maxLength, ...(spec.generator ? { generator: spec.generator } : {}) } },
+            }),
         distill: { steps: cell.distillSteps },
         ...(spec.harmonizer ? { harmonizer: { name: spec.harmonizer } } : {}),
         testCurve: true,

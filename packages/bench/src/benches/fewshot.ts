@@ -67,6 +67,8 @@ function cellCost(cell: FewshotCell, train: number, test: number): number {
       return 200 * 3.7 * size + 10 * size + testUnits;
     case 'gdfo':
     case 'gdfo-mean-shift':
+    case 'gdfo-projected':
+    case 'gdfo-projected-mean-shift':
       return cell.budget * size + (cell.budget / cell.popSize) * cell.distillSteps * 1.4 + devChecks + 10 * testUnits;
     default:
       return cell.budget * size + devChecks + 10 * testUnits;
