@@ -109,6 +109,7 @@ async function runShards(shards: { cells: FewshotCell[] }[], resultsDir: string,
 }
 
 export async function run(args: string[]): Promise<void> {
+  const started = performance.now();
   const tasks = arg(args, 'tasks', 'sst2,agnews,mrpc,rte,snli,yelp,dbpedia').split(',');
   const methods = arg(args, 'methods', 'manual,icl,bbt,bbtv2,gdfo,gdfo-mean-shift,kd,whitebox').split(',');
   const seeds = arg(args, 'seeds', '42').split(',').map(Number);
@@ -187,7 +188,9 @@ export async function run(args: string[]): Promise<void> {
   const rows = cells.map((c) => ({ cell: c, result: results.get(cellId(c))?.result as CellResult | undefined }));
   for (const r of rows) if (r.result) console.log(JSON.stringify({ bench: 'fewshot', ...r.cell, ...r.result, curve: undefined }));
 
-  const summary = summarize(rows, tasks, methods, setting, failed);
+  // Time: this invocation's wall clock, and the finished cells' own times (what a run from scratch would cost).
+  const cellSeconds = rows.reduce((a, r) => a + (r.result?.seconds ?? 0), 0);
+  const summary = { ...summarize(rows, tasks, methods, setting, failed), wall_s: Math.round((performance.now() - started) / 1000), cell_s: cellSeconds };
   writeFileSync(join(resultsDir, 'fewshot.json'), JSON.stringify({ summary, rows }, null, 2) + '\n');
   const table = markdownTable(rows, tasks, methods, setting);
   writeFileSync(join(resultsDir, 'fewshot.md'), table);
