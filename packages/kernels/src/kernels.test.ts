@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { ADDON_PATH, installNativeKernels, loadAddon, nativeKernelsStatus, uninstallNativeKernels } from './index.js';
 
-// The addon is built by `npm install` (scripts/build.cjs). Where a machine cannot build it, set
+// The addon is built by `npm install` (scripts/build.mjs). Where a machine cannot build it, set
 // GDFO_NATIVE_KERNELS=0 and this suite checks only that nothing changes; otherwise a missing build fails here.
 const expectNative = process.env.GDFO_NATIVE_KERNELS !== '0';
 
