@@ -29,6 +29,8 @@ let kernels: { native: boolean; reason?: string } = { native: false, reason: 'no
 /** Installs the native matmul kernels in front of the wasm backend's (Node only; a no-op where not built). */
 async function useNativeKernels(wanted: boolean): Promise<void> {
   if (!wanted) {
+    // an earlier initBackend may have installed them: take them out again
+    if (typeof process !== 'undefined' && process.versions?.node) await import('@gdfo/kernels').then((k) => k.uninstallNativeKernels(), () => undefined);
     kernels = { native: false, reason: 'disabled (GDFO_NATIVE_KERNELS=0 or nativeKernels: false)' };
     return;
   }
