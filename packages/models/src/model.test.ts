@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '@gdfo/core';
-import { initBackend } from './backend.js';
+import { nativeKernelsStatus } from '@gdfo/kernels';
+import { currentKernels, initBackend } from './backend.js';
 import { MaskedLM, initWeights, type ModelConfig, type EncodedBatch, type PromptInjection } from './model.js';
 import { attention } from './ops.js';
 import { loadCheckpoint, roundWeightsToHalf, saveCheckpoint, defaultPromptTokens } from './checkpoint.js';
@@ -33,6 +34,23 @@ const rowB = [2, 20, 21, 22, 4, 3];
 test('runs on the wasm backend under jest', () => {
   expect(backend).toBe('wasm');
   expect(tf.getBackend()).toBe('wasm');
+});
+
+test('initBackend installs the native kernels unless told not to, and takes them out again when told', async () => {
+  const native = process.env.GDFO_NATIVE_KERNELS !== '0';
+  expect(currentKernels().native).toBe(native); // @gdfo/kernels is built by npm install (see its README)
+  const a = tf.tensor3d(Array.from({ length: 24 }, (_, i) => i / 7), [2, 3, 4]);
+  const b = tf.tensor3d(Array.from({ length: 40 }, (_, i) => 1 - i / 11), [2, 4, 5]);
+  const withNative = tf.matMul(a, b).dataSync();
+  await initBackend({ prefer: 'wasm', nativeKernels: false });
+  expect(currentKernels()).toEqual({ native: false, reason: 'disabled (GDFO_NATIVE_KERNELS=0 or nativeKernels: false)' });
+  expect(nativeKernelsStatus().installed).toBe(false);
+  const without = tf.matMul(a, b).dataSync();
+  Array.from(without).forEach((v, i) => expect(v).toBeCloseTo(withNative[i]!, 5));
+  await initBackend({ prefer: 'wasm' });
+  expect(currentKernels().native).toBe(native);
+  expect(nativeKernelsStatus().installed).toBe(native);
+  tf.dispose([a, b]);
 });
 
 test('shallow add/cat injection lands exactly at the prompt positions', () => {
