@@ -48,9 +48,9 @@ async function probeCallSeconds(promptLength: number, maxLength: number): Promis
 /**
  * A wall-time model per cell, in units of one teacher call over 32 examples (what `probeCallSeconds` times):
  * training calls scale with the training set; dev checks every 100 calls; test scoring when the selection
- * changes (counted 10 times a run, which also absorbs two processes slowing each other); GDFO's K student
- * steps per generation (≈ 1.4 units each); white-box's 200 forward+backward steps over the training set
- * (≈ 3.7 calls each). Checked against measured cells of the default setting (docs/benchmarks.md).
+ * changes (counted 6 times a run; the measured runs re-scored test 1–7 times, 3 typically); GDFO's K student steps per
+ * generation (≈ 1.4 units each); white-box's 200 forward+backward steps over the training set (≈ 3.7 calls
+ * each). Checked against the measured cells of the default setting (docs/benchmarks.md).
  */
 function cellCost(cell: FewshotCell, train: number, test: number): number {
   const size = train / 32;
@@ -69,9 +69,9 @@ function cellCost(cell: FewshotCell, train: number, test: number): number {
     case 'gdfo-mean-shift':
     case 'gdfo-projected':
     case 'gdfo-projected-mean-shift':
-      return cell.budget * size + (cell.budget / cell.popSize) * cell.distillSteps * 1.4 + devChecks + 10 * testUnits;
+      return cell.budget * size + (cell.budget / cell.popSize) * cell.distillSteps * 1.4 + devChecks + 6 * testUnits;
     default:
-      return cell.budget * size + devChecks + 10 * testUnits;
+      return cell.budget * size + devChecks + 6 * testUnits;
   }
 }
 
