@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { installNativeKernels, nativeKernelsStatus, uninstallNativeKernels } from '@gdfo/kernels';
-import { CLS_ID, MASK_ID, SEP_ID, initBackend, loadCheckpoint, shippedCheckpoint } from '@gdfo/models';
+import { initBackend, loadCheckpoint, shippedCheckpoint } from '@gdfo/models';
+import { syntheticCall } from './teacher.js';
 
 function arg(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
@@ -75,23 +76,9 @@ export async function run(args: string[]): Promise<void> {
   // One shipped-teacher forward: 32 examples, [CLS] + 10 prompt positions + 35 text tokens + [MASK] [SEP].
   const { model } = loadCheckpoint(shippedCheckpoint('teacher'));
   const batch = 32;
-  const seq = 48;
   const L = 10;
-  const input = new Int32Array(batch * seq);
-  const maskRows = new Int32Array(batch);
-  for (let e = 0; e < batch; e++) {
-    const o = e * seq;
-    input[o] = CLS_ID;
-    for (let i = 0; i < L; i++) input[o + 1 + i] = 1000 + i;
-    for (let i = 1 + L; i < seq - 2; i++) input[o + i] = 5 + ((e * 131 + i * 17) % 8000);
-    input[o + seq - 2] = MASK_ID;
-    input[o + seq - 1] = SEP_ID;
-    maskRows[e] = o + seq - 2;
-  }
-  const enc = { ids: input, batch, seq, lengths: new Int32Array(batch).fill(seq) };
-  const verb = Int32Array.from([1500, 1501]);
-  const prompt = tf.randomNormal([L, model.config.hidden], 0, 0.05, 'float32', 4);
-  const f = duel(reps, () => tf.tidy(() => model.logitsFor(model.forward(enc, { outRows: maskRows, prompt: { shallow: prompt, mode: 'add', start: 1, length: L } }), verb)));
+  const { seq, call, dispose } = syntheticCall(model, batch, 37, L, 'bench-kernels-input');
+  const f = duel(reps, () => tf.tidy(call));
   const forward = { wasm_ms: +f.wasm.toFixed(1), native_ms: +f.native.toFixed(1), speedup: +(f.wasm / f.native).toFixed(2), max_abs_diff: f.diff };
   console.log(
     JSON.stringify({
@@ -103,6 +90,6 @@ export async function run(args: string[]): Promise<void> {
       gather_ms: { wasm: gather.wasm_ms, native: gather.native_ms },
     }),
   );
-  prompt.dispose();
+  dispose();
   model.dispose();
 }

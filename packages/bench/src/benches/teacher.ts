@@ -51,6 +51,34 @@ function numpyGflops(threads?: number): { gflops: number | null; threads: string
   return { gflops: Number(r.stdout.trim()), threads: threads === undefined ? 'default' : String(threads) };
 }
 
+/**
+ * One teacher call on synthetic input: `batch` rows of [CLS] · L fixed prompt tokens · `text` tokens (seeded
+ * random ids, [MASK] and [SEP] last), with a small random 'add' prompt; `call` returns the two verbalizer
+ * logits at the mask (inside tf.tidy or disposed by the caller).
+ */
+export function syntheticCall(model: MaskedLM, batch: number, text: number, L: number, seed: string): { seq: number; classes: number; call: () => tf.Tensor; dispose: () => void } {
+  const c = model.config;
+  const seq = 1 + L + text;
+  if (seq > c.maxPositions) throw new Error(`bench teacher: ${seq} positions exceed the model's ${c.maxPositions}`);
+  const rng = createRng(seed);
+  const ids = new Int32Array(batch * seq);
+  const maskRows = new Int32Array(batch);
+  for (let b = 0; b < batch; b++) {
+    const o = b * seq;
+    ids[o] = CLS_ID;
+    for (let i = 0; i < L; i++) ids[o + 1 + i] = 1000 + i;
+    for (let i = 0; i < text - 2; i++) ids[o + 1 + L + i] = 5 + rng.int(c.vocabSize - 5);
+    ids[o + seq - 2] = MASK_ID;
+    ids[o + seq - 1] = SEP_ID;
+    maskRows[b] = o + seq - 2;
+  }
+  const enc = { ids, batch, seq, lengths: new Int32Array(batch).fill(seq) };
+  const verb = Int32Array.from([1500, 1501]);
+  const prompt = tf.randomNormal([L, c.hidden], 0, 0.05, 'float32', 1);
+  const call = () => model.logitsFor(model.forward(enc, { outRows: maskRows, prompt: { shallow: prompt, mode: 'add', start: 1, length: L } }), verb);
+  return { seq, classes: verb.length, call, dispose: () => prompt.dispose() };
+}
+
 export async function run(args: string[]): Promise<void> {
   const backend = await initBackend({ prefer: arg(args, 'backend', process.env.GDFO_BACKEND ?? 'wasm') });
   const batch = Number(arg(args, 'batch', '32'));
@@ -71,24 +99,8 @@ export async function run(args: string[]): Promise<void> {
     source = 'random init (teacher preset)';
   }
   const c = model.config;
-  const seq = 1 + L + text;
-  if (seq > c.maxPositions) throw new Error(`bench teacher: ${seq} positions exceed the model's ${c.maxPositions}`);
-  const rng = createRng('bench-teacher-input');
-  const ids = new Int32Array(batch * seq);
-  const maskRows = new Int32Array(batch);
-  for (let b = 0; b < batch; b++) {
-    const o = b * seq;
-    ids[o] = CLS_ID;
-    for (let i = 0; i < L; i++) ids[o + 1 + i] = 1000 + i;
-    for (let i = 0; i < text - 2; i++) ids[o + 1 + L + i] = 5 + rng.int(c.vocabSize - 5);
-    ids[o + seq - 2] = MASK_ID;
-    ids[o + seq - 1] = SEP_ID;
-    maskRows[b] = o + seq - 2;
-  }
-  const enc = { ids, batch, seq, lengths: new Int32Array(batch).fill(seq) };
-  const verb = Int32Array.from([1500, 1501]);
-  const prompt = tf.randomNormal([L, c.hidden], 0, 0.05, 'float32', 1);
-  const call = () => tf.tidy(() => model.logitsFor(model.forward(enc, { outRows: maskRows, prompt: { shallow: prompt, mode: 'add', start: 1, length: L } }), verb).dataSync());
+  const { seq, classes, call: run, dispose } = syntheticCall(model, batch, text, L, 'bench-teacher-input');
+  const call = () => tf.tidy(() => run().dataSync());
   call();
   call();
   const times: number[] = [];
@@ -100,7 +112,7 @@ export async function run(args: string[]): Promise<void> {
   }
   times.sort((a, b) => a - b);
   const ms = times[Math.floor(times.length / 2)]!;
-  const flops = teacherFlops(c, batch, seq, verb.length);
+  const flops = teacherFlops(c, batch, seq, classes);
   const eff = flops / (ms / 1000) / 1e9;
   // tfjs wasm runs on one thread (threads off), so the primary reference is single-threaded BLAS.
   const np = numpyGflops(backend === 'wasm' || backend === 'cpu' ? 1 : undefined);
@@ -123,6 +135,6 @@ export async function run(args: string[]): Promise<void> {
       numpy_matmul_gflops_all_threads: npAll.gflops === null ? null : Number(npAll.gflops.toFixed(2)),
     }),
   );
-  prompt.dispose();
+  dispose();
   model.dispose();
 }
