@@ -7,6 +7,7 @@
  */
 #include <node_api.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,26 +91,37 @@ static void transpose(const float *src, float *dst, int32_t rows, int32_t cols) 
     for (int32_t c = 0; c < cols; c++) dst[(int64_t)c * rows + r] = src[(int64_t)r * cols + c];
 }
 
-#define CHECK(call)                                                                                  \
-  if ((call) != napi_ok) {                                                                           \
-    napi_throw_error(env, NULL, "gdfo kernels: bad arguments to bmm");                               \
-    return NULL;                                                                                     \
+/* Reads (the heap ArrayBuffer, then `count` integers) into *heap, *bytes and v; 0 after throwing a JS error. */
+static int read_args(napi_env env, napi_callback_info info, const char *name, size_t count, void **heap, size_t *bytes, int64_t *v) {
+  napi_value argv[16];
+  size_t argc = 16;
+  char message[96];
+  if (count + 1 > 16 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 1) {
+    snprintf(message, sizeof message, "gdfo kernels: %s takes %zu arguments", name, count + 1);
+    napi_throw_error(env, NULL, message);
+    return 0;
   }
+  if (napi_get_arraybuffer_info(env, argv[0], heap, bytes) != napi_ok) {
+    snprintf(message, sizeof message, "gdfo kernels: %s's first argument must be the heap's ArrayBuffer", name);
+    napi_throw_error(env, NULL, message);
+    return 0;
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (napi_get_value_int64(env, argv[i + 1], &v[i]) != napi_ok) {
+      snprintf(message, sizeof message, "gdfo kernels: %s's argument %zu must be a number", name, i + 1);
+      napi_throw_error(env, NULL, message);
+      return 0;
+    }
+  }
+  return 1;
+}
 
 /* bmm(heap: ArrayBuffer, aOff, bOff, cOff, batchA, batchB, m, k, n, transposeA, transposeB); offsets in bytes. */
 static napi_value Bmm(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 11) {
-    napi_throw_error(env, NULL, "gdfo kernels: bmm takes 11 arguments");
-    return NULL;
-  }
   void *heap;
   size_t heapBytes;
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &heap, &heapBytes));
   int64_t v[10];
-  for (int i = 0; i < 10; i++) CHECK(napi_get_value_int64(env, argv[i + 1], &v[i]));
+  if (!read_args(env, info, "bmm", 10, &heap, &heapBytes, v)) return NULL;
   const int64_t aOff = v[0], bOff = v[1], cOff = v[2], batchA = v[3], batchB = v[4];
   const int32_t m = (int32_t)v[5], k = (int32_t)v[6], n = (int32_t)v[7];
   const int ta = v[8] != 0, tb = v[9] != 0;
@@ -151,18 +163,10 @@ static napi_value Bmm(napi_env env, napi_callback_info info) {
  * outside [0, dim): out[o, i, :] = x[o, idx[i], :] for 4-byte elements, slices copied whole.
  */
 static napi_value Gather(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 8) {
-    napi_throw_error(env, NULL, "gdfo kernels: gather takes 8 arguments");
-    return NULL;
-  }
   void *heap;
   size_t heapBytes;
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &heap, &heapBytes));
   int64_t v[7];
-  for (int i = 0; i < 7; i++) CHECK(napi_get_value_int64(env, argv[i + 1], &v[i]));
+  if (!read_args(env, info, "gather", 7, &heap, &heapBytes, v)) return NULL;
   const int64_t xOff = v[0], idxOff = v[1], outOff = v[2], outer = v[3], dim = v[4], slice = v[5], count = v[6];
   if (xOff < 0 || idxOff < 0 || outOff < 0 || outer < 0 || dim < 0 || slice < 0 || count < 0 || (xOff | idxOff | outOff) % 4 != 0 ||
       xOff + 4 * outer * dim * slice > (int64_t)heapBytes || idxOff + 4 * count > (int64_t)heapBytes ||
@@ -187,7 +191,7 @@ static napi_value Gather(napi_env env, napi_callback_info info) {
         memcpy(out + (o * count + i) * bytes, x + (o * dim + idx[i]) * bytes, bytes);
   }
   napi_value result;
-  CHECK(napi_create_int64(env, bad, &result));
+  if (napi_create_int64(env, bad, &result) != napi_ok) return NULL;
   return result;
 }
 

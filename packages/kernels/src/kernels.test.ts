@@ -45,6 +45,16 @@ const maxAbsDiff = (x: tf.Tensor, y: tf.Tensor) => tf.max(tf.abs(tf.sub(x, y))).
     expect(ADDON_PATH).toMatch(/gdfo_kernels\.node$/);
   });
 
+  it('refuses bad calls to the addon in one line instead of reading outside the heap', () => {
+    const addon = loadAddon()! as unknown as Record<'bmm' | 'gather', (...a: unknown[]) => unknown>;
+    expect(() => addon.bmm(1)).toThrow('gdfo kernels: bmm takes 11 arguments');
+    expect(() => addon.gather({}, 1, 2, 3, 4, 5, 6, 7)).toThrow("gdfo kernels: gather's first argument must be the heap's ArrayBuffer");
+    expect(() => addon.bmm(new ArrayBuffer(8), 0, 0, 0, 'x', 1, 4, 4, 4, 0, 0)).toThrow("gdfo kernels: bmm's argument 4 must be a number");
+    expect(() => addon.bmm(new ArrayBuffer(64), 0, 0, 0, 1, 1, 4, 4, 4, 0, 0)).not.toThrow(); // 4 × 4 floats fill 64 bytes exactly
+    expect(() => addon.bmm(new ArrayBuffer(64), 0, 0, 0, 1, 1, 5, 5, 5, 0, 0)).toThrow('gdfo kernels: bmm operands fall outside the heap');
+    expect(() => addon.gather(new ArrayBuffer(64), 0, 0, 0, 1, 4, 4, 8)).toThrow('gdfo kernels: gather operands fall outside the heap');
+  });
+
   it.each([
     // attention shapes of the shipped teacher (scores, context) and student
     [[64, 48, 64], [64, 64, 48], false, false],
