@@ -125,11 +125,11 @@ export function installNativeKernels(): boolean {
     // makeOutput may have grown the heap: read its buffer afterwards.
     const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
     const [ao, bo, co] = [off(a), off(b), off(out)];
-    if (batchA === batchB || batchA === 1 || batchB === 1) {
-      // equal batches broadcast to the same layout (leading ones aside); or a single matrix on one side
+    if (size(outer) === Math.max(batchA, batchB) && (batchA === batchB || batchA === 1 || batchB === 1)) {
+      // no side is expanded but by a single matrix: equal batches in the same layout (leading ones aside)
       native.bmm(heap, ao, bo, co, batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0);
     } else {
-      // batches broadcast on both sides ([2,1] with [1,3]): one product per output matrix
+      // batches broadcast on both sides ([2,1] with [1,3], [1,6] with [6,1]): one product per output matrix
       const batch = size(outer);
       const index = (dims: readonly number[], flat: number) => {
         let i = 0;

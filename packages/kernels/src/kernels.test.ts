@@ -82,16 +82,20 @@ const maxAbsDiff = (x: tf.Tensor, y: tf.Tensor) => tf.max(tf.abs(tf.sub(x, y))).
     expect(maxAbsDiff(got, ref)).toBeLessThan(1e-5 * Math.sqrt(aShape.at(ta ? -2 : -1)!));
   });
 
-  it('broadcasts batches on both sides like the wasm kernel does on tiled operands', () => {
-    const a = filled([2, 1, 4, 5], 1);
-    const b = filled([1, 3, 5, 2], 2);
+  it.each([
+    [[2, 1, 4, 5], [1, 3, 5, 2], [1, 3, 1, 1], [2, 1, 1, 1]],
+    // equal batch sizes that still broadcast: [1,6] with [6,1] is 36 products, not 6
+    [[1, 6, 4, 5], [6, 1, 5, 2], [6, 1, 1, 1], [1, 6, 1, 1]],
+  ] as number[][][])('broadcasts batches %j × %j on both sides like the wasm kernel does on tiled operands', (as, bs, ta, tb) => {
+    const a = filled(as, 1);
+    const b = filled(bs, 2);
     uninstallNativeKernels();
-    const ref = tf.matMul(tf.tile(a, [1, 3, 1, 1]), tf.tile(b, [2, 1, 1, 1]));
+    const ref = tf.matMul(tf.tile(a, ta), tf.tile(b, tb));
     installNativeKernels();
     const before = nativeKernelsStatus().calls;
     const got = tf.matMul(a, b);
     expect(nativeKernelsStatus().calls - before).toBe(1);
-    expect(got.shape).toEqual([2, 3, 4, 2]);
+    expect(got.shape).toEqual(ref.shape);
     expect(maxAbsDiff(got, ref)).toBeLessThan(1e-6);
   });
 
