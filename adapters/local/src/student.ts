@@ -112,8 +112,8 @@ function deferredStudent(options: LocalStudentOptions, backend: string): LocalSt
     state: () => use('state').state(),
     restore: (state) => use('restore').restore(state),
     dispose() {
-      if (inner) inner.dispose?.();
-      else if (!options.model) loaded.model.dispose();
+      inner?.dispose?.(); // built on `loaded`, so it leaves the model to us
+      if (!options.model) loaded.model.dispose();
     },
   };
 }

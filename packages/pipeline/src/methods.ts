@@ -283,8 +283,7 @@ async function runFixedPrompt(o: MethodOptions, templates: readonly Template[]):
  * fit a bounded teacher input in one context; `demonstrationTemplates` splits them instead.
  */
 export function demonstrationTemplate(task: Task, shots: number, seed: number | string, maxInputTokens?: number): Template {
-  const templates = demonstrationTemplates(task, shots, seed, maxInputTokens, false);
-  return templates[0]!;
+  return demonstrationTemplates(task, shots, seed, maxInputTokens, false)[0]!;
 }
 
 /**
