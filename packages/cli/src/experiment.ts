@@ -11,7 +11,7 @@ import { createContainer, createRemoteTeacher, GdfoError, loadPlugin, RunEventBu
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
 import { metricFromLogits, registerTasks } from '@gdfo/tasks';
-import { initBackend } from '@gdfo/models';
+import { currentKernels, initBackend } from '@gdfo/models';
 import { registerLocal } from '@gdfo/adapter-local';
 import { registerLmaas } from '@gdfo/adapter-lmaas';
 import { registerOpenAI } from '@gdfo/adapter-openai';
@@ -131,7 +131,8 @@ async function prepare(c: GdfoConfig, t: RunTarget, registry: ComponentRegistry)
   return {
     task,
     teacher,
-    backend,
+    // the run record names the kernels: native and wasm products differ by float rounding
+    backend: currentKernels().native ? `${backend} + native kernels` : backend,
     newStudent: async () => {
       if (!space) return registry.resolve<Student>('student', c.student.kind, studentOptions(c.dim, c.promptLength));
       const inner = await registry.resolve<Student>('student', c.student.kind, studentOptions(space.slots * space.vocab, space.slots));
