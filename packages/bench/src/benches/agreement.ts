@@ -20,11 +20,7 @@ import { createLocalStudent, createLocalTeacher } from '@gdfo/adapter-local';
 import { ShallowProjectionSpace, labelsOf } from '@gdfo/pipeline';
 import { getTask } from '@gdfo/tasks';
 import type { DistillationLoss } from '@gdfo/spec';
-
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-}
+import { arg } from '../args.js';
 
 export async function run(args: string[]): Promise<void> {
   const taskName = arg(args, 'task', 'agnews');

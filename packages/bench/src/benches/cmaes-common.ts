@@ -13,11 +13,7 @@ export function referenceScript(): string {
   return join(here, '..', '..', 'scripts', 'cmaes_reference.py');
 }
 
-export function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  const v = i >= 0 ? args[i + 1] : undefined;
-  return v !== undefined ? v : fallback;
-}
+export { arg } from '../args.js';
 
 /** Returns an error message when Debian's python3-cmaes cannot be imported, else undefined. Installs nothing. */
 export function checkReference(): string | undefined {

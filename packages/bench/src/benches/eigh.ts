@@ -6,12 +6,7 @@
  */
 import { createRng } from '@gdfo/core';
 import { EighWorkspace, eighUpper } from '@gdfo/dfo';
-
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  const v = i >= 0 ? args[i + 1] : undefined;
-  return v !== undefined ? v : fallback;
-}
+import { arg } from '../args.js';
 
 export async function run(args: string[]): Promise<void> {
   const sizes = arg(args, 'sizes', '100,200,500').split(',').map(Number);

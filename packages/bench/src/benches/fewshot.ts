@@ -27,11 +27,7 @@ import { cellRunner, kernelsName, METHOD_SPECS, type CellResult, type FewshotCel
 import { writeReport } from '@gdfo/report';
 import { cellId, readResults, runSweep } from '@gdfo/sweep';
 import { curvesHtml, markdownTable, summarize } from '../fewshot-table.js';
-
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-}
+import { arg } from '../args.js';
 
 /** Seconds per teacher call on this machine, measured on a few calls. */
 async function probeCallSeconds(promptLength: number, maxLength: number): Promise<number> {

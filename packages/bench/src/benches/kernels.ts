@@ -9,11 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { installNativeKernels, nativeKernelsStatus, uninstallNativeKernels } from '@gdfo/kernels';
 import { initBackend, loadCheckpoint, shippedCheckpoint } from '@gdfo/models';
 import { syntheticCall } from './teacher.js';
-
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-}
+import { arg } from '../args.js';
 
 /** Best wall time (ms) of `f` over `reps` runs on each side, alternating sides; and the two outputs. */
 function duel(reps: number, f: () => tf.Tensor): { wasm: number; native: number; diff: number } {

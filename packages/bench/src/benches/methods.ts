@@ -7,11 +7,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { METHODS, type MethodName } from '@gdfo/pipeline';
 import { runExperiment } from '@gdfo/cli';
-
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-}
+import { arg } from '../args.js';
 
 export async function run(args: string[]): Promise<void> {
   const task = arg(args, 'task', 'sst2');

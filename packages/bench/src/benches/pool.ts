@@ -39,11 +39,7 @@ import {
 import { createLocalTeacher } from '@gdfo/adapter-local';
 import { runMethod, type MethodResult } from '@gdfo/pipeline';
 import { createTeacherPool, workerReplicas } from '@gdfo/pool';
-
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-}
+import { arg } from '../args.js';
 
 function posInt(args: string[], name: string, fallback: number): number {
   const v = Number(arg(args, name, String(fallback)));

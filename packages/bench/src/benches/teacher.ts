@@ -8,11 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@gdfo/core';
 import { CLS_ID, MASK_ID, MODEL_PRESETS, MaskedLM, SEP_ID, currentKernels, initBackend, initWeights, loadCheckpoint, shippedCheckpoint, type ModelConfig } from '@gdfo/models';
-
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-}
+import { arg } from '../args.js';
 
 /** Multiply-add FLOPs (2 per MAC) of one call, counting what the model computes (last layer only at the mask). */
 export function teacherFlops(c: ModelConfig, batch: number, seq: number, classes: number): number {
