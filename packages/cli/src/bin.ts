@@ -252,6 +252,7 @@ plugin
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {
-  process.stderr.write(`gdfo: ${err.message}\n`);
+  // a config with several problems: one line each
+  for (const line of err.message.split('\n')) process.stderr.write(`gdfo: ${line}\n`);
   process.exit(1);
 });

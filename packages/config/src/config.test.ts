@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { METHODS } from '@gdfo/pipeline';
 import { jsonErrorLocation, jsonErrorOffset } from '@gdfo/core';
 import {
+  ConfigError,
   configReference,
   configSchemaText,
+  expandShorthands,
   EXAMPLE_CONFIG,
   loadConfig,
   mergeFlags,
@@ -99,8 +101,45 @@ describe('parseConfig', () => {
     expect(() => parseConfig('budget', 'r')).toThrow('r: expected a mapping of config keys at the top level, got "budget"');
   });
 
-  it('counts the further problems on the same line', () => {
-    expect(() => parseConfig({ budget: -1, seed: -1, dim: 0 }, 'r')).toThrow('r: budget: expected a positive integer, got -1 (and 2 more problems)');
+  it('lists every problem, one line each', () => {
+    let err: unknown;
+    try {
+      parseConfig({ budget: -1, seed: -1, dim: 0 }, 'r');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message.split('\n')).toEqual([
+      'r: budget: expected a positive integer, got -1',
+      'r: seed: expected a non-negative integer, got -1',
+      'r: dim: expected a positive integer, got 0',
+    ]);
+    expect((err as ConfigError).problems).toHaveLength(3);
+    expect((err as ConfigError).code).toBe('BAD_CONFIG');
+  });
+
+  it('accepts string shorthands of task, strategy, harmonizer, teacher, student and middleware items', () => {
+    const c = parseConfig({ task: 'spam', strategy: 'sep-cmaes', harmonizer: 'none', middleware: ['cost-guard'] }, 'r');
+    expect(c.task).toEqual({ name: 'spam', seed: 42, k: 16, options: {} });
+    expect(c.strategy).toEqual({ name: 'sep-cmaes', options: {} });
+    expect(c.harmonizer).toEqual({ name: 'none', options: {} });
+    expect(c.middleware).toEqual([{ name: 'cost-guard', options: {} }]);
+    // a built-in kind names the kind; anything else is a local model (shipped name or checkpoint directory)
+    expect(parseConfig({ teacher: 'lmaas', student: 'local' }).teacher).toEqual({ kind: 'lmaas', options: {} });
+    expect(parseConfig({ teacher: 'lmaas', student: 'local' }).student).toEqual({ kind: 'local', options: {} });
+    expect(parseConfig({ teacher: 'some-model', student: '/abs/student' })).toMatchObject({
+      teacher: { kind: 'local', options: { checkpoint: 'some-model' } },
+      student: { kind: 'local', options: { checkpoint: '/abs/student' } },
+    });
+    expect(expandShorthands({ teacher: './t', student: 'models/s', task: 'x' }, '/base')).toEqual({
+      teacher: { kind: 'local', options: { checkpoint: '/base/t' } },
+      student: { kind: 'local', options: { checkpoint: '/base/models/s' } },
+      task: { name: 'x' },
+    });
+    // the object forms are unchanged
+    expect(parseConfig({ teacher: { kind: 'openai', options: { model: 'm' } } }).teacher).toEqual({ kind: 'openai', options: { model: 'm' } });
+    expect(() => parseConfig({ task: 5 }, 'r')).toThrow('r: task: expected a task name (`task: spam`) or a mapping { name, seed, k, dataDir, options }, got 5');
+    expect(() => parseConfig({ teacher: '' }, 'r')).toThrow('r: teacher: expected a teacher kind or model (a string) or a mapping { kind, options }, got ""');
   });
 });
 
@@ -123,6 +162,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig(q)).toThrow(`${q}:3: distill.stepz: unknown key`);
     const r = tmpFile('run.yaml', 'methods:\n  - bbt\n  - nope\n');
     expect(() => loadConfig(r)).toThrow(`${r}:3: methods[1]: expected one of`);
+  });
+
+  it('takes `task: spam` and a teacher path relative to the file, and lists every problem by line', () => {
+    const p = tmpFile('run.yaml', 'task: spam\nteacher: ./models/t\nmethods: [bbt]\n');
+    const c = loadConfig(p);
+    expect(c.task.name).toBe('spam');
+    expect(c.teacher).toEqual({ kind: 'local', options: { checkpoint: join(dirname(p), 'models', 't') } });
+    const q = tmpFile('run.yaml', 'budgte: 3\ntask: spam\nmethods:\n  - bbt\n  - nope\nbudget: -5\nseed: x\n');
+    expect(() => loadConfig(q)).toThrow(
+      [
+        `${q}:1: budgte: unknown key; did you mean "budget"? expected one of task, methods, budget,`,
+      ].join(''),
+    );
+    let message = '';
+    try {
+      loadConfig(q);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const lines = message.split('\n');
+    expect(lines.map((l) => l.slice(q.length).split(':')[1])).toEqual(['1', '5', '6', '7']);
+    expect(lines[1]).toBe(`${q}:5: methods[1]: expected one of ${METHODS.join(', ')}, got "nope"`);
+    expect(lines[2]).toBe(`${q}:6: budget: expected a positive integer, got -5`);
+    expect(lines[3]).toBe(`${q}:7: seed: expected a non-negative integer, got "x"`);
   });
 
   it('reports bad YAML with its line and column', () => {
@@ -180,6 +243,8 @@ describe('mergeFlags', () => {
     expect(() => mergeFlags(base, { evalEvery: 'often' })).toThrow('command line: --eval-every: expected a number, got "often"');
     expect(() => mergeFlags(base, { methods: 'bbt,zzz' })).toThrow(/^command line: --methods: expected one of manual, /);
     expect(() => mergeFlags(base, { colour: 'red' })).toThrow('command line: --colour: unknown option (no config key colour)');
+    // several bad flags: every one, one line each
+    expect(() => mergeFlags(base, { budget: -5, seed: -1 })).toThrow('command line: --budget: expected a positive integer, got -5\ncommand line: --seed: expected a non-negative integer, got -1');
   });
 
   it('maps a config to runMethod options', () => {

@@ -5,7 +5,7 @@
  */
 import { GdfoError } from '@gdfo/core';
 import type { MethodOptions } from '@gdfo/pipeline';
-import { describeValue, formatPath, parseConfig, typeAt } from './load.js';
+import { ConfigError, describeValue, formatPath, parseConfig, typeAt } from './load.js';
 import type { GdfoConfig } from './schema.js';
 
 /** Flags as a CLI parser returns them; `undefined` values are ignored. */
@@ -73,17 +73,23 @@ export function mergeFlags(config: GdfoConfig, flags: ConfigFlags): GdfoConfig {
     return parseConfig(merged, 'config');
   } catch (err) {
     if (!(err instanceof GdfoError)) throw err;
-    // Re-attribute the problem to the flag that set the key (or a key under it).
-    const m = /^config: ([^:]+): (.*)$/.exec(err.message);
-    if (m) {
+    // Re-attribute each problem to the flag that set the key (or a key under it).
+    const problems = err instanceof ConfigError ? err.problems : [err.message];
+    let byFlag = false;
+    const lines = problems.map((line) => {
+      const m = /^config: ([^:]+): (.*)$/.exec(line);
+      if (!m) return line;
       const keyPath = m[1]!;
       for (const [p, flag] of flagOf) {
         if (keyPath === p || keyPath.startsWith(`${p}.`) || keyPath.startsWith(`${p}[`) || p.startsWith(`${keyPath}.`)) {
-          throw new GdfoError('BAD_FLAG', `command line: ${flag}: ${m[2]}`);
+          byFlag = true;
+          return `command line: ${flag}: ${m[2]}`;
         }
       }
-    }
-    throw err;
+      return line;
+    });
+    if (!byFlag) throw err;
+    throw new ConfigError('BAD_FLAG', lines);
   }
 }
 

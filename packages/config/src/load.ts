@@ -1,10 +1,11 @@
 /**
  * Reading and validating run configs. Every problem is a one-line `GdfoError` naming the file (and line, when
  * the file is YAML or JSON on disk), the key path and what was expected:
- * `run.yaml:4: budget: expected a positive integer, got -5`.
+ * `run.yaml:4: budget: expected a positive integer, got -5`. A config with several problems lists them all,
+ * one such line each (ConfigError). String shorthands (`task: spam`) are expanded first (expandShorthands).
  */
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { dirname, extname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { GdfoError } from '@gdfo/core';
@@ -121,20 +122,76 @@ function issueMessage(issue: z.core.$ZodIssue, input: unknown, where: (path: Pat
   return `${where(issue.path)}: ${issue.message}, got ${describeValue(got)}`;
 }
 
-/** Throws a one-line error for the first problem (and says how many more there are). */
-function fail(error: z.ZodError, input: unknown, where: (path: Path) => string): never {
-  const [first, ...rest] = error.issues;
-  let msg = issueMessage(first!, input, where);
-  if (rest.length) msg += ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})`;
-  throw new GdfoError('BAD_CONFIG', msg);
+/**
+ * Every problem of a config at once: `message` has one line per problem (each `file:line: key: what was
+ * expected`), in the order of the file; `problems` holds the same lines.
+ */
+export class ConfigError extends GdfoError {
+  readonly problems: readonly string[];
+  constructor(code: string, problems: readonly string[]) {
+    const lines = problems.map((p) => p.replace(/\s*\n\s*/g, ' '));
+    super(code, lines[0] ?? 'invalid config');
+    this.name = 'ConfigError';
+    this.problems = lines;
+    this.message = lines.join('\n');
+  }
 }
 
-function validate(input: unknown, where: (path: Path) => string, topLevel: string): GdfoConfig {
+/** Throws a ConfigError listing every problem, one line each, sorted by line when lines are known. */
+function fail(error: z.ZodError, input: unknown, where: (path: Path) => string, lineOf?: LineOf): never {
+  const seen = new Set<string>();
+  const problems: { line: number; order: number; text: string }[] = [];
+  error.issues.forEach((issue, order) => {
+    const text = issueMessage(issue, input, where);
+    if (seen.has(text)) return;
+    seen.add(text);
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+    problems.push({ line: lineOf?.(path) ?? Infinity, order, text });
+  });
+  problems.sort((a, b) => a.line - b.line || a.order - b.order);
+  throw new ConfigError('BAD_CONFIG', problems.map((p) => p.text));
+}
+
+/** Built-in kinds a string shorthand of `teacher:` / `student:` may name; any other string is a model. */
+const SHORTHAND_KINDS: Record<'teacher' | 'student', readonly string[]> = {
+  teacher: ['local', 'lmaas', 'openai', 'huggingface'],
+  student: ['local'],
+};
+
+/**
+ * Expands the string shorthands of a config into their object forms (a copy; the input is not changed):
+ * `task: spam` → `task: { name: spam }`; `strategy: sep-cmaes` and `harmonizer: none` → `{ name }`;
+ * `teacher: <kind>` (local, lmaas, openai, huggingface) → `{ kind }` and `teacher: <model>` (a shipped model
+ * name or a checkpoint directory) → `{ kind: local, options: { checkpoint: <model> } }`, the same for
+ * `student:` (kind `local`); a middleware list item `cost-guard` → `{ name: cost-guard }`. A relative
+ * checkpoint path (`./m`, `models/m`) is resolved against `baseDir` when one is given (the config's folder).
+ */
+export function expandShorthands(input: Readonly<Record<string, unknown>>, baseDir?: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...input };
+  const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
+  if (nonEmpty(out['task'])) out['task'] = { name: out['task'] };
+  for (const key of ['strategy', 'harmonizer'] as const) if (nonEmpty(out[key])) out[key] = { name: out[key] };
+  for (const key of ['teacher', 'student'] as const) {
+    const v = out[key];
+    if (!nonEmpty(v)) continue;
+    if (SHORTHAND_KINDS[key].includes(v)) out[key] = { kind: v };
+    else {
+      const pathLike = v.startsWith('.') || v.includes('/') || v.includes('\\');
+      const checkpoint = baseDir && pathLike && !isAbsolute(v) ? resolvePath(baseDir, v) : v;
+      out[key] = { kind: 'local', options: { checkpoint } };
+    }
+  }
+  if (Array.isArray(out['middleware'])) out['middleware'] = out['middleware'].map((m: unknown) => (nonEmpty(m) ? { name: m } : m));
+  return out;
+}
+
+function validate(input: unknown, where: (path: Path) => string, topLevel: string, lineOf?: LineOf, baseDir?: string): GdfoConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new GdfoError('BAD_CONFIG', `${topLevel}: expected a mapping of config keys at the top level, got ${Array.isArray(input) ? 'a list' : describeValue(input)}`);
   }
-  const r = configSchema.safeParse(input);
-  if (!r.success) fail(r.error, input, where);
+  const expanded = expandShorthands(input as Record<string, unknown>, baseDir);
+  const r = configSchema.safeParse(expanded);
+  if (!r.success) fail(r.error, expanded, where, lineOf);
   return r.data;
 }
 
@@ -142,7 +199,7 @@ function validate(input: unknown, where: (path: Path) => string, topLevel: strin
  * Validates a config object (already parsed from YAML/JSON, or built in code). `source` names it in errors
  * (a file name). Returns the config with every default filled in.
  */
-export function parseConfig(object: unknown, source = 'config', lineOf?: LineOf): GdfoConfig {
+export function parseConfig(object: unknown, source = 'config', lineOf?: LineOf, baseDir?: string): GdfoConfig {
   return validate(
     object,
     (path) => {
@@ -150,6 +207,8 @@ export function parseConfig(object: unknown, source = 'config', lineOf?: LineOf)
       return `${source}${line ? `:${line}` : ''}: ${formatPath(path)}`;
     },
     source,
+    lineOf,
+    baseDir,
   );
 }
 
@@ -181,7 +240,7 @@ function yamlLineOf(root: YamlNode | null, counter: LineCounter): LineOf {
 }
 
 /** Parses YAML or JSON text; syntax errors name `source:line:col`. */
-export function parseConfigText(text: string, source: string, format: 'yaml' | 'json' = 'yaml'): GdfoConfig {
+export function parseConfigText(text: string, source: string, format: 'yaml' | 'json' = 'yaml', baseDir?: string): GdfoConfig {
   if (format === 'json') {
     try {
       JSON.parse(text);
@@ -200,7 +259,7 @@ export function parseConfigText(text: string, source: string, format: 'yaml' | '
     throw new GdfoError('BAD_CONFIG', `${source}${at ? `:${at.line}:${at.col}` : ''}: invalid ${format === 'json' ? 'JSON' : 'YAML'}: ${first}`);
   }
   const object: unknown = doc.contents === null ? {} : doc.toJS({ maxAliasCount: 100 });
-  return parseConfig(object, source, yamlLineOf(doc.contents as YamlNode | null, counter));
+  return parseConfig(object, source, yamlLineOf(doc.contents as YamlNode | null, counter), baseDir);
 }
 
 /** Reads a `.yaml`, `.yml` or `.json` run config. Errors name `path` as given. */
@@ -215,5 +274,5 @@ export function loadConfig(path: string): GdfoConfig {
   } catch (err) {
     throw new GdfoError('BAD_CONFIG', `${path}: cannot read the config file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return parseConfigText(text, path, ext === '.json' ? 'json' : 'yaml');
+  return parseConfigText(text, path, ext === '.json' ? 'json' : 'yaml', dirname(resolvePath(path)));
 }

@@ -46,8 +46,8 @@ export const taskSchema = z
     seed: nonNegativeInt().default(42).describe('Few-shot sampling seed: which k-shot split is used (BBT ships seeds 13, 42, 100, 87, 21).'),
     k: positiveInt().default(16).describe('Examples per class in train and in dev (BBT: 16).'),
     options: options('task'),
-  })
-  .describe('The task: data, template, verbalizer and metric.');
+  }, { error: 'expected a task name (`task: spam`) or a mapping { name, seed, k, dataDir, options }' })
+  .describe('The task: data, template, verbalizer and metric. A string is a shorthand of `{ name: <string> }` (`task: spam`).');
 
 /** `{ name, options }` with a default name. */
 const componentRef = (what: string, defaultName: string, description: string) =>
@@ -55,8 +55,8 @@ const componentRef = (what: string, defaultName: string, description: string) =>
     .strictObject({
       name: componentName(what).default(defaultName).describe(`The ${what}'s registered name.`),
       options: options(what),
-    })
-    .describe(description);
+    }, { error: `expected a ${what} name (a string) or a mapping { name, options }` })
+    .describe(`${description} A string is a shorthand of \`{ name: <string> }\`.`);
 
 /** `{ name, options }` whose name is required. */
 const requiredRef = (what: string, description: string) =>
@@ -112,16 +112,20 @@ export const configSchema = z
           .default('local')
           .describe("Teacher kind: `local`, `lmaas`, `openai`, `huggingface` or a plugin's teacher."),
         options: options('teacher'),
-      })
+      }, { error: 'expected a teacher kind or model (a string) or a mapping { kind, options }' })
       .prefault({})
-      .describe('The black-box teacher.'),
+      .describe(
+        'The black-box teacher. A string is a shorthand: a built-in kind (`local`, `lmaas`, `openai`, `huggingface`) is `{ kind: <string> }`; anything else is a local model, a shipped model name or a checkpoint directory (relative to the config file): `{ kind: local, options: { checkpoint: <string> } }`.',
+      ),
     student: z
       .strictObject({
         kind: componentName('student').default('local').describe("Student kind: `local` or a plugin's student."),
         options: options('student'),
-      })
+      }, { error: 'expected a student kind or model (a string) or a mapping { kind, options }' })
       .prefault({})
-      .describe('The white-box student (used by `gdfo`, `gdfo-deep` and `kd`).'),
+      .describe(
+        'The white-box student (used by `gdfo`, `gdfo-deep` and `kd`). A string is a shorthand: `local` is `{ kind: local }`; anything else is a shipped model name or a checkpoint directory (relative to the config file): `{ kind: local, options: { checkpoint: <string> } }`.',
+      ),
     middleware: z
       .array(requiredRef('middleware', 'A teacher middleware by name.'), { error: 'expected a list of { name, options }' })
       .default([])
