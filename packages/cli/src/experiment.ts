@@ -5,7 +5,7 @@
  * Shared by `gdfo run`, `gdfo resume` and the benchmark scripts.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Student, Task, Teacher, TeacherMiddleware } from '@gdfo/spec';
 import { createContainer, createRemoteTeacher, GdfoError, loadPlugin, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
@@ -13,6 +13,7 @@ import { registerLosses } from '@gdfo/distill';
 import { metricFromLogits, registerTasks } from '@gdfo/tasks';
 import { currentKernels, initBackend } from '@gdfo/models';
 import { registerLocal } from '@gdfo/adapter-local';
+import { explainResults } from './explain.js';
 import { registerLmaas } from '@gdfo/adapter-lmaas';
 import { registerOpenAI } from '@gdfo/adapter-openai';
 import { registerHuggingFace } from '@gdfo/adapter-huggingface';
@@ -60,6 +61,8 @@ export interface ExperimentResult {
   backend: string;
   results: MethodResult[];
   reportPath?: string;
+  /** The validated config the run used. */
+  config?: GdfoConfig;
 }
 
 /** A registry with every built-in component registered. */
@@ -218,7 +221,7 @@ export async function runExperiment(input: GdfoConfig | Record<string, unknown>,
     await prepared.close();
   }
   const reportPath = t.report === false ? undefined : writeReport([t.runDir], join(t.runDir, 'report.html')).path;
-  return { runDir: t.runDir, backend: prepared.backend, results, ...(reportPath ? { reportPath } : {}) };
+  return { runDir: t.runDir, backend: prepared.backend, results, config: c, ...(reportPath ? { reportPath } : {}) };
 }
 
 export interface EvalRow {
@@ -292,5 +295,15 @@ export function formatResults(r: ExperimentResult): string {
   lines.push(`backend: ${r.backend}`);
   lines.push(`result: ${join(r.runDir, 'result.json')}`);
   if (r.reportPath) lines.push(`report: ${r.reportPath}`);
+  // one plain sentence per method (explain.ts)
+  const shown = r.reportPath ?? join(r.runDir, 'result.json');
+  const rel = relative(process.cwd(), shown);
+  const c = r.config;
+  const sentences = explainResults({
+    results: r.results,
+    reportPath: rel && !rel.startsWith('..') && rel.length < shown.length ? rel : shown,
+    ...(c ? { budget: c.budget, promptLength: c.promptLength, strategy: c.strategy.name } : {}),
+  });
+  if (sentences.length) lines.push('', ...sentences);
   return lines.join('\n');
 }

@@ -3,3 +3,4 @@ export * from './progress.js';
 export * from './plugin-new.js';
 export * from './secrets.js';
 export * from './fewshot.js';
+export * from './explain.js';
