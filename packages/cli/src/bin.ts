@@ -18,6 +18,7 @@ import { pluginNew, defaultTemplateDir } from './plugin-new.js';
 import { cellRunner } from './fewshot.js';
 import { runWorker } from '@gdfo/sweep';
 import type { ProgressMode } from './progress.js';
+import { addDashboardCommand } from './dashboard.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -239,6 +240,8 @@ program
     }
     for (const r of registry.list()) process.stdout.write(`${r.kind.padEnd(11)} ${r.name.padEnd(20)} ${r.description}\n`);
   });
+
+addDashboardCommand(program);
 
 const plugin = program.command('plugin').description('plugin tools');
 plugin

@@ -204,6 +204,7 @@ export function report(): Stage {
       ...(here && Number.isFinite(here.spearman) ? { agreement: here.spearman } : {}),
       ...(here && Number.isFinite(here.cosine) ? { gradientCosine: here.cosine } : {}),
       ...(gen.distillLoss !== undefined ? { distillLoss: gen.distillLoss } : {}),
+      ...(ctx.budget.usage().costUsd > 0 ? { costUsd: ctx.budget.usage().costUsd } : {}),
     });
     ctx.tracking.generation++;
   });

@@ -262,6 +262,26 @@ const SCRIPT = `
 })();
 `;
 
+/**
+ * One run's section of the report: heading, status, the method table, the five plots and the config. The
+ * live dashboard (`gdfo dashboard`) renders the same section again as the run's events grow.
+ */
+export function runSection(run: RunData, i: number, rows: readonly SummaryRow[] = summaryRows(run, traces(run.events))): string {
+  const tr = traces(run.events);
+  const p = runPlots(tr, `run${i}`);
+  const figs = [p.fitness, p.dev, p.sigma, p.agreement, p.cosine].map((svg) => `<figure class="plot">${svg}</figure>`).join('');
+  const cfg = run.config === null ? '' : `<details><summary>config.json</summary><pre>${esc(JSON.stringify(run.config, null, 2))}</pre></details>`;
+  const status = run.results ? `${run.results.length} method(s) finished` : 'no result.json yet (the run is in progress or was interrupted)';
+  return (
+    `<section class="run" id="run${i}" data-run="${esc(run.name)}"><h2>${esc(run.name)}</h2>` +
+    `<p class="path"><code>${esc(run.dir)}</code> · ${esc(status)} · ${run.events.length} events</p>` +
+    `${summaryTable(rows, `run${i}-table`)}<div class="plots">${figs}</div>${cfg}</section>`
+  );
+}
+
+/** The report's style sheet (for pages that embed report sections, such as the live dashboard). */
+export const REPORT_CSS = CSS;
+
 export interface ReportOptions {
   /** Page title (default: "gdfo report — <first run name>"). */
   readonly title?: string;
@@ -273,18 +293,7 @@ export interface ReportOptions {
 export function renderReport(runs: readonly RunData[], options: ReportOptions = {}): string {
   const title = options.title ?? `gdfo report — ${runs.map((r) => r.name).join(', ') || 'no runs'}`;
   const allRows = runs.map((r) => summaryRows(r, traces(r.events)));
-  const sections = runs.map((run, i) => {
-    const tr = traces(run.events);
-    const p = runPlots(tr, `run${i}`);
-    const figs = [p.fitness, p.dev, p.sigma, p.agreement, p.cosine].map((svg) => `<figure class="plot">${svg}</figure>`).join('');
-    const cfg = run.config === null ? '' : `<details><summary>config.json</summary><pre>${esc(JSON.stringify(run.config, null, 2))}</pre></details>`;
-    const status = run.results ? `${run.results.length} method(s) finished` : 'no result.json yet (the run is in progress or was interrupted)';
-    return (
-      `<section class="run" id="run${i}" data-run="${esc(run.name)}"><h2>${esc(run.name)}</h2>` +
-      `<p class="path"><code>${esc(run.dir)}</code> · ${esc(status)} · ${run.events.length} events</p>` +
-      `${summaryTable(allRows[i]!, `run${i}-table`)}<div class="plots">${figs}</div>${cfg}</section>`
-    );
-  });
+  const sections = runs.map((run, i) => runSection(run, i, allRows[i]));
   const compare = runs.length > 1 ? comparison(runs, allRows) : '';
   return [
     '<!doctype html>',

@@ -4,7 +4,7 @@
  */
 export { loadRun, parseEvents, parseEventLine, type RunData } from './load.js';
 export { traces, summaryRows, type MethodTrace, type GenerationPoint, type SummaryRow } from './series.js';
-export { renderReport, runPlots, summaryTable, comparison, methodColor, runColor, runLabel, type ReportOptions, type RunPlots } from './html.js';
+export { renderReport, runSection, REPORT_CSS, runPlots, summaryTable, comparison, methodColor, runColor, runLabel, type ReportOptions, type RunPlots } from './html.js';
 export { writeReport, type WrittenReport } from './write.js';
 export {
   extent,

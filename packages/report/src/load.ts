@@ -27,7 +27,7 @@ const EVENT_TYPES = ['run-start', 'generation', 'eval', 'checkpoint', 'log', 'ru
 /** Numeric fields of each event type: required ones and optional ones. */
 const NUMERIC: Record<string, { required: readonly string[]; optional: readonly string[] }> = {
   'run-start': { required: [], optional: [] },
-  generation: { required: ['generation', 'calls', 'bestFitness', 'meanFitness'], optional: ['sigma', 'agreement', 'gradientCosine', 'distillLoss'] },
+  generation: { required: ['generation', 'calls', 'bestFitness', 'meanFitness'], optional: ['sigma', 'agreement', 'gradientCosine', 'distillLoss', 'costUsd'] },
   eval: { required: ['calls', 'value'], optional: ['loss'] },
   checkpoint: { required: ['calls'], optional: [] },
   log: { required: [], optional: [] },

@@ -434,6 +434,8 @@ export interface GenerationEvent extends EventBase {
   /** Cosine between ∇_z of the student loss and the step the strategy took. */
   readonly gradientCosine?: number;
   readonly distillLoss?: number;
+  /** Cost charged to the budget so far in USD, when the teacher reports one (remote providers). */
+  readonly costUsd?: number;
 }
 
 export interface EvalEvent extends EventBase {
