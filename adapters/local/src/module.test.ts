@@ -47,14 +47,14 @@ test('the registry defaults load the shipped teacher and student', async () => {
   registerLocal(r);
   const ctx = {} as FactoryContext;
   const t = (await map.get('teacher/local')!({}, ctx)) as LocalTeacher;
-  expect(t.info).toMatchObject({ id: 'local:gdfo-teacher-mini', width: 128, layers: 4, maxPromptLength: 64 });
+  expect(t.info).toMatchObject({ id: 'local:mlm-4x256', width: 256, layers: 4, maxPromptLength: 64 });
   expect(t.info.scale!.embedding).toBeGreaterThan(0.01);
   const ex = [{ id: '1', text: 'a gripping , beautifully acted film', label: 1 }, { id: '2', text: 'a dull and lifeless mess', label: 0 }];
-  const res = await t.score({ examples: ex, template: { specVersion: '1.0', text: '{text} . It was {mask} .' }, verbalizer: { specVersion: '1.0', words: ['bad', 'great'] }, prompt: { kind: 'continuous-shallow', mode: 'add', length: 50, width: 128, values: new Float32Array(6400) }, purpose: 'dev' });
+  const res = await t.score({ examples: ex, template: { specVersion: '1.0', text: '{text} . It was {mask} .' }, verbalizer: { specVersion: '1.0', words: ['bad', 'great'] }, prompt: { kind: 'continuous-shallow', mode: 'add', length: 50, width: 256, values: new Float32Array(50 * 256) }, purpose: 'dev' });
   expect(res.logits.length).toBe(4);
   expect(t.info.scale!.hidden).toHaveLength(4);
   const s = (await map.get('student/local')!({ dim: 10, template: '{text} . It was {mask} .', verbalizer: ['bad', 'great'] }, ctx)) as LocalStudent;
-  expect(s.info).toEqual({ id: 'local-student:gdfo-student-tiny', dim: 10, classes: 2, parameters: 50 * 64 * 11 + 4 });
+  expect(s.info).toEqual({ id: 'local-student:mlm-2x128', dim: 10, classes: 2, parameters: 50 * 128 * 11 + 4 });
   s.dispose?.();
   await t.close();
 });

@@ -1,14 +1,13 @@
 /** Registers the local teacher and student factories by name ('local'). */
 import type { Registry, Template, Verbalizer } from '@gdfo/spec';
-import { shippedCheckpoint } from '@gdfo/models';
+import { resolveModelPath, shippedCheckpoint } from '@gdfo/models';
 import { createLocalTeacher, type LocalTeacherOptions } from './teacher.js';
 import { createLocalStudent, type LocalStudentOptions } from './student.js';
 
 function checkpointDir(v: unknown, fallback: 'teacher' | 'student'): string {
   if (v === undefined) return shippedCheckpoint(fallback);
-  if (typeof v !== 'string' || !v) throw new Error(`checkpoint: expected a directory or a shipped name, got ${JSON.stringify(v)}`);
-  if (v === 'teacher' || v === 'student' || v === 'gdfo-teacher-mini' || v === 'gdfo-student-tiny') return shippedCheckpoint(v);
-  return v;
+  if (typeof v !== 'string' || !v) throw new Error(`checkpoint: expected a model folder or a shipped name, got ${JSON.stringify(v)}`);
+  return resolveModelPath(v);
 }
 
 export function registerLocal(registry: Registry): void {
@@ -16,7 +15,7 @@ export function registerLocal(registry: Registry): void {
     'teacher',
     'local',
     (options) => createLocalTeacher({ ...(options as Partial<LocalTeacherOptions>), checkpoint: checkpointDir(options.checkpoint, 'teacher') }),
-    'in-process masked LM from a checkpoint (default: the shipped gdfo-teacher-mini); continuous shallow/deep prompts',
+    'in-process masked LM from a checkpoint (a Hugging Face BERT/RoBERTa folder or a gdfo-mlm checkpoint; default: the shipped mlm-4x256); continuous shallow/deep prompts',
   );
   registry.register(
     'student',
@@ -28,6 +27,6 @@ export function registerLocal(registry: Registry): void {
         verbalizer: options.verbalizer as Verbalizer | readonly string[],
         checkpoint: checkpointDir(options.checkpoint, 'student'),
       }),
-    "frozen small masked LM (default: the shipped gdfo-student-tiny) with a trainable prompt generator q + B·z (or, with generator: 'projected', q + (A·z)·W tied to the search space) and output head",
+    "frozen small masked LM (default: the shipped mlm-2x128) with a trainable prompt generator q + B·z (or, with generator: 'projected', q + (A·z)·W tied to the search space) and output head",
   );
 }

@@ -13,6 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import { fromHalfBits, roundToHalf, toHalfBits } from './half.js';
 import { MaskedLM, validateConfig, weightShapes, type ModelConfig, type Weights } from './model.js';
 import { WordPieceTokenizer } from './tokenizer.js';
+import type { LoadedModel } from './loaded.js';
+import { isHuggingFaceFolder, loadHuggingFace } from './hf.js';
 
 export type WeightDtype = 'float32' | 'float16';
 
@@ -32,16 +34,6 @@ export interface CheckpointConfig {
   readonly meta?: Record<string, unknown>;
 }
 
-/** A model with its tokenizer: what a checkpoint holds. */
-export interface LoadedModel {
-  readonly model: MaskedLM;
-  readonly tokenizer: WordPieceTokenizer;
-  readonly promptTokens: readonly number[];
-  readonly meta: Record<string, unknown>;
-  /** Directory it was loaded from, if any. */
-  readonly path?: string;
-}
-
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
@@ -54,11 +46,6 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
-}
-
-export function defaultPromptTokens(vocabSize: number, length = 64): number[] {
-  const start = Math.min(1000, Math.max(5, vocabSize - length));
-  return Array.from({ length }, (_, i) => start + i);
 }
 
 /** Serialises tensors (in order) to bytes. */
@@ -113,6 +100,7 @@ export function saveCheckpoint(dir: string, loaded: Omit<LoadedModel, 'meta' | '
   const dtype = options.dtype ?? 'float32';
   mkdirSync(dir, { recursive: true });
   const { model, tokenizer } = loaded;
+  if (!(tokenizer instanceof WordPieceTokenizer)) throw new Error(`checkpoint: only WordPiece models are written in the gdfo-mlm format (this one has a ${tokenizer.kind} tokenizer)`);
   if (tokenizer.size !== model.config.vocabSize) throw new Error(`checkpoint: tokenizer has ${tokenizer.size} tokens, model expects ${model.config.vocabSize}`);
   const named = weightShapes(model.config).map(([name]) => [name, model.weights[name]!] as [string, tf.Tensor]);
   const { bytes, tensors } = packTensors(named, dtype);
@@ -140,9 +128,14 @@ function readJson(path: string): unknown {
   }
 }
 
-/** Loads a checkpoint directory written by `saveCheckpoint` (verifies the weights' sha256). */
+/**
+ * Loads a model folder: a Hugging Face BERT/RoBERTa folder (`config.json` with `model_type`, safetensors
+ * weights) or a gdfo-mlm checkpoint written by `saveCheckpoint` (whose weights' sha256 is verified).
+ */
 export function loadCheckpoint(dir: string): LoadedModel {
   const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) throw new Error(`checkpoint: ${configPath} does not exist (expected a Hugging Face BERT/RoBERTa folder or a gdfo-mlm checkpoint)`);
+  if (isHuggingFaceFolder(dir)) return loadHuggingFace(dir);
   const c = readJson(configPath) as CheckpointConfig;
   if (c.format !== 'gdfo-mlm' || c.formatVersion !== 1) throw new Error(`checkpoint: ${configPath} is not a gdfo-mlm v1 checkpoint (format '${String(c.format)}', version ${String(c.formatVersion)})`);
   validateConfig(c.model);

@@ -5,14 +5,18 @@
  * convention); in 'cat' mode they hold [PAD] placeholders whose word embeddings are replaced by the prompt.
  */
 import type { EncodedBatch } from './model.js';
-import { CLS_ID, MASK_ID, PAD_ID, SEP_ID, type WordPieceTokenizer } from './tokenizer.js';
+import type { Tokenizer } from './tokenizer.js';
 
 export interface ClozeExample {
   readonly text: string;
   readonly textB?: string;
 }
 
-type Part = { kind: 'lit'; ids: number[] } | { kind: 'text' } | { kind: 'textB' } | { kind: 'mask' };
+/**
+ * `space`: the part follows whitespace in the template (byte-level BPE encodes " word" and "word" differently;
+ * WordPiece ignores it). Whitespace just before {mask} is dropped, as RoBERTa's `<mask>` (lstrip) does.
+ */
+type Part = { kind: 'lit'; ids: number[] } | { kind: 'text'; space: boolean } | { kind: 'textB'; space: boolean } | { kind: 'mask' };
 
 /**
  * A parsed template: literal pieces tokenized once, and each example's rendering remembered per position
@@ -26,24 +30,29 @@ export class ClozeTemplate {
 
   constructor(
     readonly source: string,
-    private readonly tokenizer: WordPieceTokenizer,
+    readonly tokenizer: Tokenizer,
   ) {
     const pieces = source.split(/(\{text\}|\{textB\}|\{mask\})/);
     this.parts = [];
     let masks = 0;
     let texts = 0;
+    let space = false;
     for (const p of pieces) {
       if (p === '{text}') {
-        this.parts.push({ kind: 'text' });
+        this.parts.push({ kind: 'text', space });
         texts++;
-      } else if (p === '{textB}') this.parts.push({ kind: 'textB' });
+      } else if (p === '{textB}') this.parts.push({ kind: 'textB', space });
       else if (p === '{mask}') {
         this.parts.push({ kind: 'mask' });
         masks++;
       } else if (p.length > 0) {
-        const ids = tokenizer.encode(p);
+        const body = p.trim();
+        const ids = body ? tokenizer.encode(body, { leadingSpace: /^\s/u.test(p) }) : [];
         if (ids.length) this.parts.push({ kind: 'lit', ids });
+        space = body ? /\s$/u.test(p) : true;
+        continue;
       }
+      space = false;
     }
     if (masks !== 1) throw new Error(`template: expected exactly one {mask} in '${source}', found ${masks}`);
     if (texts < 1) throw new Error(`template: expected a {text} placeholder in '${source}'`);
@@ -65,9 +74,10 @@ export class ClozeTemplate {
   }
 
   private renderNew(example: ClozeExample, budget: number): { ids: number[]; mask: number } {
-    let a = this.tokenizer.encode(example.text);
-    let b = this.usesTextB ? this.tokenizer.encode(example.textB ?? '') : [];
     if (this.usesTextB && example.textB === undefined) throw new Error(`template '${this.source}' needs textB, the example has none`);
+    const spaceOf = (kind: 'text' | 'textB') => this.parts.some((p) => p.kind === kind && p.space);
+    let a = this.tokenizer.encode(example.text, { leadingSpace: spaceOf('text') });
+    let b = this.usesTextB ? this.tokenizer.encode(example.textB ?? '', { leadingSpace: spaceOf('textB') }) : [];
     const fixed = this.parts.reduce((n, p) => n + (p.kind === 'lit' ? p.ids.length : p.kind === 'mask' ? 1 : 0), 0);
     let room = budget - fixed;
     if (room < 2) throw new Error(`template: '${this.source}' leaves no room for the text within ${budget} positions`);
@@ -85,7 +95,7 @@ export class ClozeTemplate {
       else if (p.kind === 'textB') ids.push(...b);
       else {
         mask = ids.length;
-        ids.push(MASK_ID);
+        ids.push(this.tokenizer.specials.mask);
       }
     }
     return { ids, mask };
@@ -113,19 +123,21 @@ export function buildClozeBatch(template: ClozeTemplate, examples: readonly Cloz
   const L = layout.promptLength;
   if (L > 0 && layout.mode === 'add' && L > layout.promptTokens.length) throw new Error(`prompt: length ${L} exceeds the ${layout.promptTokens.length} fixed prompt tokens of this model`);
   const budget = layout.maxPositions - 2 - L;
+  if (budget < 3) throw new Error(`prompt: ${L} prompt positions + [CLS] + [SEP] leave ${Math.max(0, budget)} of the ${layout.maxPositions} input positions (max_position_embeddings) for the template and text`);
   const rows = examples.map((e) => template.render(e, budget));
   const seq = Math.max(...rows.map((r) => r.ids.length)) + 2 + L;
   const B = examples.length;
-  const ids = new Int32Array(B * seq).fill(PAD_ID);
+  const sp = template.tokenizer.specials;
+  const ids = new Int32Array(B * seq).fill(sp.pad);
   const lengths = new Int32Array(B);
   const maskRows = new Int32Array(B);
   let tokens = 0;
   rows.forEach((r, b) => {
     const o = b * seq;
-    ids[o] = CLS_ID;
-    for (let i = 0; i < L; i++) ids[o + 1 + i] = layout.mode === 'add' ? layout.promptTokens[i]! : PAD_ID;
+    ids[o] = sp.cls;
+    for (let i = 0; i < L; i++) ids[o + 1 + i] = layout.mode === 'add' ? layout.promptTokens[i]! : sp.pad;
     for (let i = 0; i < r.ids.length; i++) ids[o + 1 + L + i] = r.ids[i]!;
-    ids[o + 1 + L + r.ids.length] = SEP_ID;
+    ids[o + 1 + L + r.ids.length] = sp.sep;
     lengths[b] = r.ids.length + 2 + L;
     maskRows[b] = o + 1 + L + r.mask;
     tokens += lengths[b]!;
@@ -134,7 +146,7 @@ export function buildClozeBatch(template: ClozeTemplate, examples: readonly Cloz
 }
 
 /** Vocabulary ids of verbalizer words; one-line error when a word is not a single token. */
-export function verbalizerIds(tokenizer: WordPieceTokenizer, words: readonly string[], modelName: string): Int32Array {
+export function verbalizerIds(tokenizer: Tokenizer, words: readonly string[], modelName: string): Int32Array {
   return Int32Array.from(
     words.map((w) => {
       const id = tokenizer.wordId(w);

@@ -7,7 +7,8 @@ import { nativeKernelsStatus } from '@gdfo/kernels';
 import { currentKernels, initBackend } from './backend.js';
 import { MaskedLM, initWeights, type ModelConfig, type EncodedBatch, type PromptInjection } from './model.js';
 import { attention } from './ops.js';
-import { loadCheckpoint, roundWeightsToHalf, saveCheckpoint, defaultPromptTokens } from './checkpoint.js';
+import { loadCheckpoint, roundWeightsToHalf, saveCheckpoint } from './checkpoint.js';
+import { defaultPromptTokens } from './loaded.js';
 import { SPECIAL_TOKENS, WordPieceTokenizer } from './tokenizer.js';
 
 const cfg: ModelConfig = { name: 'tiny', vocabSize: 40, hidden: 8, layers: 2, heads: 2, ffn: 16, maxPositions: 16 };
@@ -178,7 +179,7 @@ test('checkpoint save/load round-trips logits exactly (float32 and float16)', ()
     saveCheckpoint(join(dir, 'f32'), { model, tokenizer, promptTokens: defaultPromptTokens(40, 4) });
     const back = loadCheckpoint(join(dir, 'f32'));
     expect(logits(back.model)).toEqual(logits(model));
-    expect(back.tokenizer.vocab).toEqual(vocab);
+    expect((back.tokenizer as WordPieceTokenizer).vocab).toEqual(vocab);
     expect(back.promptTokens).toEqual([36, 37, 38, 39]);
     roundWeightsToHalf(back.model);
     saveCheckpoint(join(dir, 'f16'), { model: back.model, tokenizer, promptTokens: [5] }, { dtype: 'float16' });

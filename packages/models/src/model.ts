@@ -1,9 +1,13 @@
 /**
- * A small pre-LN transformer encoder masked LM in tfjs with prompt injection (BBT shallow "add"/"cat",
- * BBTv2 deep). Weights are plain tensors in a name → tensor map so that checkpoints and frozen use are simple.
+ * A transformer-encoder masked LM in tfjs with prompt injection (BBT shallow "add"/"cat", BBTv2 deep), in two
+ * architectures: 'bert' (post-LayerNorm BERT/RoBERTa as Hugging Face defines it: token-type embeddings and an
+ * embedding LayerNorm, exact erf GELU, the MLM head's dense + GELU + LayerNorm transform, decoder tied to the
+ * word embeddings plus a bias) and 'pre-ln' (the small models gdfo pretrains itself: pre-LayerNorm, a final
+ * LayerNorm, sigmoid-approximated GELU). Weights are plain tensors in a name → tensor map so that checkpoints
+ * and frozen use are simple.
  */
 import * as tf from '@tensorflow/tfjs';
-import { addRow, attention, gatherRows, gelu, layerNorm, matmul2d } from './ops.js';
+import { addRow, attention, gatherRows, gelu, geluExact, layerNorm, matmul2d } from './ops.js';
 
 export interface ModelConfig {
   readonly name: string;
@@ -14,6 +18,20 @@ export interface ModelConfig {
   readonly ffn: number;
   /** Longest input (positions), including [CLS], the prompt and [SEP]. */
   readonly maxPositions: number;
+  /** Architecture (default 'pre-ln'). */
+  readonly arch?: ModelArch;
+  /** LayerNorm epsilon (default 1e-5 for 'pre-ln', 1e-12 for 'bert'). */
+  readonly layerNormEps?: number;
+  /** 'bert': rows of the token-type table (default 2; every position uses type 0). */
+  readonly typeVocabSize?: number;
+  /** 'bert': position ids start here (RoBERTa: padding_idx + 1 = 2); the table has maxPositions + offset rows. */
+  readonly positionOffset?: number;
+}
+
+export type ModelArch = 'pre-ln' | 'bert';
+
+export function archOf(c: ModelConfig): ModelArch {
+  return c.arch ?? 'pre-ln';
 }
 
 export type Weights = Record<string, tf.Tensor>;
@@ -25,15 +43,23 @@ export function validateConfig(c: ModelConfig): void {
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`model config: '${k}' must be a positive integer, got ${String(v)}`);
   }
   if (c.hidden % c.heads !== 0) throw new Error(`model config: 'hidden' (${c.hidden}) must be a multiple of 'heads' (${c.heads})`);
+  if (c.arch !== undefined && c.arch !== 'pre-ln' && c.arch !== 'bert') throw new Error(`model config: 'arch' must be 'pre-ln' or 'bert', got ${JSON.stringify(c.arch)}`);
+  if (c.layerNormEps !== undefined && !(c.layerNormEps > 0)) throw new Error(`model config: 'layerNormEps' must be a positive number, got ${String(c.layerNormEps)}`);
+  for (const k of ['typeVocabSize', 'positionOffset'] as const) {
+    const v = c[k];
+    if (v !== undefined && (!Number.isInteger(v) || v < (k === 'typeVocabSize' ? 1 : 0))) throw new Error(`model config: '${k}' must be a ${k === 'typeVocabSize' ? 'positive' : 'non-negative'} integer, got ${String(v)}`);
+  }
 }
 
 /** Names and shapes of every weight, in checkpoint order. */
 export function weightShapes(c: ModelConfig): [string, number[]][] {
   const { vocabSize: V, hidden: H, ffn: F, maxPositions: P } = c;
+  const bert = archOf(c) === 'bert';
   const out: [string, number[]][] = [
     ['tok_emb', [V, H]],
-    ['pos_emb', [P, H]],
+    ['pos_emb', [P + (bert ? (c.positionOffset ?? 0) : 0), H]],
   ];
+  if (bert) out.push(['type_emb', [c.typeVocabSize ?? 2, H]], ['emb_ln.g', [H]], ['emb_ln.b', [H]]);
   for (let l = 0; l < c.layers; l++) {
     const p = `l${l}.`;
     out.push(
@@ -47,7 +73,8 @@ export function weightShapes(c: ModelConfig): [string, number[]][] {
       [p + 'w2', [F, H]], [p + 'b2', [H]],
     );
   }
-  out.push(['lnf.g', [H]], ['lnf.b', [H]], ['mlm_bias', [V]]);
+  if (bert) out.push(['head.w', [H, H]], ['head.b', [H]], ['head_ln.g', [H]], ['head_ln.b', [H]], ['mlm_bias', [V]]);
+  else out.push(['lnf.g', [H]], ['lnf.b', [H]], ['mlm_bias', [V]]);
   return out;
 }
 
@@ -139,13 +166,19 @@ export class MaskedLM {
   }
 
   /**
-   * Final hidden states (after the last LayerNorm) at `outRows` (default: every position), [rows, H].
-   * Call inside tf.tidy (or a gradient function).
+   * The states the MLM decoder reads (after the last LayerNorm; for 'bert', after the MLM head's transform) at
+   * `outRows` (default: every position), [rows, H]. Call inside tf.tidy (or a gradient function).
    */
   forward(batch: EncodedBatch, options: ForwardOptions = {}): tf.Tensor2D {
     const c = this.config;
     const { batch: B, seq: S } = batch;
-    if (S > c.maxPositions) throw new Error(`model input: ${S} positions exceed the model's maximum ${c.maxPositions}`);
+    if (S > c.maxPositions) {
+      const L = options.prompt?.length ?? 0;
+      throw new Error(`model input: ${S} positions${L ? ` (a prompt of ${L} + ${S - L} input tokens)` : ''} exceed the ${c.maxPositions} positions of ${c.name} (max_position_embeddings); shorten the prompt or maxLength`);
+    }
+    const bert = archOf(c) === 'bert';
+    const eps = c.layerNormEps ?? (bert ? 1e-12 : 1e-5);
+    const act = bert ? geluExact : gelu;
     const H = c.hidden;
     const N = B * S;
     const prompt = options.prompt;
@@ -162,8 +195,11 @@ export class MaskedLM {
       }
       x = tf.reshape(tf.add(x3, perRow ? padded : tf.expandDims(padded, 0)), [N, H]);
     }
-    const pos = tf.reshape(tf.slice(this.w('pos_emb'), [0, 0], [S, H]), [S * H]) as tf.Tensor1D;
-    x = tf.reshape(addRow(tf.reshape(x, [B, S * H]), pos), [N, H]);
+    const off = bert ? (c.positionOffset ?? 0) : 0;
+    let pos = tf.slice(this.w('pos_emb'), [off, 0], [S, H]) as tf.Tensor2D;
+    if (bert) pos = tf.add(pos, tf.slice(this.w('type_emb'), [0, 0], [1, H])) as tf.Tensor2D; // every position is segment 0
+    x = tf.reshape(addRow(tf.reshape(x, [B, S * H]), tf.reshape(pos, [S * H]) as tf.Tensor1D), [N, H]);
+    if (bert) x = layerNorm(x, this.w('emb_ln.g'), this.w('emb_ln.b'), eps);
     const mask = this.keyMask(batch);
     const dh = H / c.heads;
     const scale = 1 / Math.sqrt(dh);
@@ -182,7 +218,7 @@ export class MaskedLM {
       const p = `l${l}.`;
       if (deepPads) x = tf.reshape(tf.add(tf.reshape(x, [B, S, H]), deepPads[l]!), [N, H]);
       options.onHidden?.(l, x);
-      const a = layerNorm(x, this.w(p + 'ln1.g'), this.w(p + 'ln1.b'));
+      const a = bert ? x : layerNorm(x, this.w(p + 'ln1.g'), this.w(p + 'ln1.b'), eps);
       const q = tf.mul(addRow(matmul2d(a, this.w(p + 'wq')), this.w(p + 'bq')), scale) as tf.Tensor2D;
       const k = addRow(matmul2d(a, this.w(p + 'wk')), this.w(p + 'bk'));
       const v = addRow(matmul2d(a, this.w(p + 'wv')), this.w(p + 'bv'));
@@ -193,12 +229,16 @@ export class MaskedLM {
         x = gatherRows(x, options.outRows);
       }
       x = tf.add(x, addRow(matmul2d(ctx, this.w(p + 'wo')), this.w(p + 'bo'))) as tf.Tensor2D;
-      const a2 = layerNorm(x, this.w(p + 'ln2.g'), this.w(p + 'ln2.b'));
-      const f = gelu(addRow(matmul2d(a2, this.w(p + 'w1')), this.w(p + 'b1'))) as tf.Tensor2D;
+      if (bert) x = layerNorm(x, this.w(p + 'ln1.g'), this.w(p + 'ln1.b'), eps);
+      const a2 = bert ? x : layerNorm(x, this.w(p + 'ln2.g'), this.w(p + 'ln2.b'), eps);
+      const f = act(addRow(matmul2d(a2, this.w(p + 'w1')), this.w(p + 'b1'))) as tf.Tensor2D;
       x = tf.add(x, addRow(matmul2d(f, this.w(p + 'w2')), this.w(p + 'b2'))) as tf.Tensor2D;
+      if (bert) x = layerNorm(x, this.w(p + 'ln2.g'), this.w(p + 'ln2.b'), eps);
     }
     options.onHidden?.(c.layers, x);
-    return layerNorm(x, this.w('lnf.g'), this.w('lnf.b'));
+    if (!bert) return layerNorm(x, this.w('lnf.g'), this.w('lnf.b'), eps);
+    const t = act(addRow(matmul2d(x, this.w('head.w')), this.w('head.b'))) as tf.Tensor2D;
+    return layerNorm(t, this.w('head_ln.g'), this.w('head_ln.b'), eps);
   }
 
   /** Logits [rows, ids.length] of the given vocabulary ids from final hidden states [rows, H]. */

@@ -153,6 +153,11 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))));
 }
 
+/** GELU, exact: x·Φ(x) = x·(1 + erf(x/√2))/2 (BERT's 'gelu'). */
+export function geluExact(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+}
+
 /** Column sums of [r, c] as a 2-D matmul (wasm's Sum over axis 0 is slow). */
 function colSum(dy: tf.Tensor): tf.Tensor1D {
   const [r, c] = dy.shape as [number, number];

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@gdfo/core';
 import { buildCorpus, type CorpusSource } from './corpus.js';
-import { defaultPromptTokens, packTensors, roundWeightsToHalf, saveCheckpoint, sha256, unpackTensor, writeFileAtomic } from './checkpoint.js';
+import { defaultPromptTokens } from './loaded.js';
+import { packTensors, roundWeightsToHalf, saveCheckpoint, sha256, unpackTensor, writeFileAtomic } from './checkpoint.js';
 import { MaskedLM, initWeights, weightShapes, type ModelConfig, type Weights } from './model.js';
 import { CLS_ID, MASK_ID, SEP_ID, VERBALIZER_WORDS, WordPieceTokenizer, countWords, trainWordPiece } from './tokenizer.js';
 

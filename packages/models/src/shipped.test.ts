@@ -1,49 +1,48 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { MODEL_PRESETS } from './pretrain.js';
-import { shippedCheckpoint } from './shipped.js';
-import { VERBALIZER_WORDS, MASK_ID, CLS_ID, SEP_ID } from './tokenizer.js';
+import { checkGolden } from './hf.js';
+import { DEFAULT_STUDENT, DEFAULT_TEACHER, SHIPPED_CHECKPOINTS, resolveModelPath, shippedCheckpoint } from './shipped.js';
+import { VERBALIZER_WORDS } from './tokenizer.js';
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' });
 });
 
-test.each([
-  ['teacher', MODEL_PRESETS.teacher],
-  ['student', MODEL_PRESETS.student],
-] as const)('the shipped %s checkpoint loads, matches its preset and has its verbalizer words as single tokens', (which, preset) => {
-  const dir = shippedCheckpoint(which);
-  const { model, tokenizer, promptTokens, meta } = loadCheckpoint(dir);
-  expect(model.config).toEqual(preset);
-  expect(tokenizer.size).toBe(8192);
-  expect(promptTokens).toHaveLength(64);
-  for (const w of VERBALIZER_WORDS) expect(tokenizer.wordId(w)).toBeDefined();
-  const heldOut = (meta as { heldOut: { accuracy: number } }).heldOut;
-  expect(heldOut.accuracy).toBeGreaterThan(MIN_ACCURACY[which]);
-  const card = readFileSync(join(dir, 'MODEL_CARD.md'), 'utf8');
-  expect(card).toContain(heldOut.accuracy.toFixed(4));
-  expect(card).toContain(`npm run pretrain -w @gdfo/models -- --model ${which}`);
-  model.dispose();
+// Figures of the recipe's training run (../shared/models/README.md), repeated in each model card.
+const EXPECTED = {
+  'mlm-4x256': { layers: 4, hidden: 256, heads: 4, ffn: 1024, params: 7371136, mlmAcc: '0.411', sst2: '63.9' },
+  'mlm-2x128': { layers: 2, hidden: 128, heads: 2, ffn: 512, params: 2494208, mlmAcc: '0.262', sst2: '65.7' },
+} as const;
+
+test.each(SHIPPED_CHECKPOINTS.map((n) => [n]))('the shipped %s reproduces its golden.json (token ids exactly, logits within 1e-3, top-5 fills)', (name) => {
+  const dir = shippedCheckpoint(name);
+  const loaded = loadCheckpoint(dir);
+  try {
+    const e = EXPECTED[name];
+    expect(loaded.model.config).toMatchObject({ arch: 'bert', layers: e.layers, hidden: e.hidden, heads: e.heads, ffn: e.ffn, vocabSize: 16000, maxPositions: 128, layerNormEps: 1e-12 });
+    const params = Object.values(loaded.model.weights).reduce((a, t) => a + t.size, 0);
+    // the recipe counts the decoder bias; the tied decoder weight is the word embedding table
+    expect(params).toBe(e.params);
+    const check = checkGolden(loaded, join(dir, 'golden.json'));
+    expect(check).toMatchObject({ cases: 5, idsMatched: 5, top5Matched: 5 });
+    expect(check.maxLogitDiff).toBeLessThan(1e-3);
+    for (const w of VERBALIZER_WORDS) expect(loaded.tokenizer.wordId(w)).toBeDefined();
+    const card = readFileSync(join(dir, 'MODEL_CARD.md'), 'utf8');
+    for (const figure of [e.mlmAcc, e.sst2, 'Apache-2.0', 'IMDB', 'BBC']) expect(card).toContain(figure);
+  } finally {
+    loaded.model.dispose();
+  }
 });
 
-// the accuracies recorded at training time (0.1419 and 0.1345): tiny models after ~8M tokens
-const MIN_ACCURACY = { teacher: 0.14, student: 0.13 };
-
-test('teacher and student share one vocabulary', () => {
+test('teacher and student are the new pair and share one vocabulary', () => {
+  expect([DEFAULT_TEACHER, DEFAULT_STUDENT]).toEqual(['mlm-4x256', 'mlm-2x128']);
+  expect(shippedCheckpoint('teacher')).toBe(shippedCheckpoint('mlm-4x256'));
   const a = readFileSync(join(shippedCheckpoint('teacher'), 'vocab.txt'), 'utf8');
   const b = readFileSync(join(shippedCheckpoint('student'), 'vocab.txt'), 'utf8');
   expect(a).toBe(b);
-});
-
-test('the shipped teacher fills an obvious blank', () => {
-  const { model, tokenizer } = loadCheckpoint(shippedCheckpoint('teacher'));
-  const ids = [CLS_ID, ...tokenizer.encode('the president of the united'), MASK_ID, ...tokenizer.encode('of america .'), SEP_ID];
-  const batch = { ids: Int32Array.from(ids), batch: 1, seq: ids.length, lengths: Int32Array.from([ids.length]) };
-  const mask = ids.indexOf(MASK_ID);
-  const top = tf.tidy(() => Array.from(tf.topk(model.vocabLogits(model.forward(batch, { outRows: Int32Array.from([mask]) })), 5).indices.dataSync()));
-  expect(top.map((i) => tokenizer.vocab[i])).toContain('states');
-  model.dispose();
+  expect(resolveModelPath('student')).toBe(shippedCheckpoint('mlm-2x128'));
+  expect(resolveModelPath('some/dir')).toMatch(/some\/dir$/);
+  expect(() => shippedCheckpoint('mlm-9x999' as 'teacher')).toThrow("model: unknown shipped model 'mlm-9x999' (known: teacher, student, mlm-4x256, mlm-2x128; or pass a folder path)");
 });

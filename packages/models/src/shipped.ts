@@ -1,16 +1,29 @@
-/** Paths of the checkpoints shipped inside this package. */
+/** Paths of the models shipped inside this package (Hugging Face BERT folders, float16). */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SHIPPED_CHECKPOINTS = ['gdfo-teacher-mini', 'gdfo-student-tiny'] as const;
+export const SHIPPED_CHECKPOINTS = ['mlm-4x256', 'mlm-2x128'] as const;
 export type ShippedCheckpoint = (typeof SHIPPED_CHECKPOINTS)[number];
 
-/** Absolute directory of a shipped checkpoint (works from src/ under jest and from dist/). */
+/** The default roles: `teacher` is the black box BBT and GDFO tune against, `student` the white-box model GDFO distils. */
+export const DEFAULT_TEACHER: ShippedCheckpoint = 'mlm-4x256';
+export const DEFAULT_STUDENT: ShippedCheckpoint = 'mlm-2x128';
+
+export function isShippedName(name: string): name is ShippedCheckpoint | 'teacher' | 'student' {
+  return name === 'teacher' || name === 'student' || (SHIPPED_CHECKPOINTS as readonly string[]).includes(name);
+}
+
+/** Absolute directory of a shipped model (works from src/ under jest and from dist/). */
 export function shippedCheckpoint(name: ShippedCheckpoint | 'teacher' | 'student'): string {
-  const full = name === 'teacher' ? 'gdfo-teacher-mini' : name === 'student' ? 'gdfo-student-tiny' : name;
-  if (!SHIPPED_CHECKPOINTS.includes(full)) throw new Error(`checkpoint: unknown shipped checkpoint '${name}' (known: ${SHIPPED_CHECKPOINTS.join(', ')})`);
+  const full = name === 'teacher' ? DEFAULT_TEACHER : name === 'student' ? DEFAULT_STUDENT : name;
+  if (!SHIPPED_CHECKPOINTS.includes(full)) throw new Error(`model: unknown shipped model '${name}' (known: teacher, student, ${SHIPPED_CHECKPOINTS.join(', ')}; or pass a folder path)`);
   const dir = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'checkpoints', full);
-  if (!existsSync(join(dir, 'config.json'))) throw new Error(`checkpoint: ${dir} is missing (the shipped checkpoints are committed in packages/models/checkpoints)`);
+  if (!existsSync(join(dir, 'config.json'))) throw new Error(`model: ${dir} is missing (the shipped models are committed in packages/models/checkpoints)`);
   return dir;
+}
+
+/** A shipped name ('teacher', 'student', 'mlm-4x256', …) to its folder; anything else is taken as a folder path. */
+export function resolveModelPath(nameOrPath: string): string {
+  return isShippedName(nameOrPath) ? shippedCheckpoint(nameOrPath) : resolve(nameOrPath);
 }

@@ -1,6 +1,6 @@
 /** A tiny random-init model with a small vocabulary, for fast tests of code that needs a LoadedModel. */
 import { createRng } from '@gdfo/core';
-import type { LoadedModel } from './checkpoint.js';
+import type { LoadedModel } from './loaded.js';
 import { MaskedLM, initWeights, type ModelConfig } from './model.js';
 import { SPECIAL_TOKENS, VERBALIZER_WORDS, WordPieceTokenizer } from './tokenizer.js';
 

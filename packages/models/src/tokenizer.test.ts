@@ -24,8 +24,20 @@ test('WordPiece greedy longest-match-first with ## pieces and [UNK]', () => {
   expect(t.wordId('UN')).toBe(5);
   expect(t.wordId('unaffable')).toBeUndefined();
   expect([PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID]).toEqual([0, 1, 2, 3, 4]);
-  expect(() => new WordPieceTokenizer(['[PAD]', '[CLS]'])).toThrow("tokenizer vocab: entry 1 must be '[UNK]', got '[CLS]'");
   expect(() => WordPieceTokenizer.fromVocabText('[PAD]\n', 'v.txt')).toThrow('v.txt: expected a vocabulary with at least the special tokens, got 1 lines');
+});
+
+test('WordPiece finds the special tokens by name, wherever the vocabulary puts them', () => {
+  // bert-base-uncased's layout: [PAD]=0, [unused…], [UNK]=100, [CLS]=101, [SEP]=102, [MASK]=103
+  const vocab = ['[PAD]', '[unused0]', 'hello', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'world', '##s'];
+  const t = WordPieceTokenizer.fromVocabText(vocab.join('\r\n') + '\r\n', 'bert/vocab.txt');
+  expect(t.specials).toEqual({ pad: 0, unk: 3, cls: 4, sep: 5, mask: 6 });
+  expect(t.encode('Hello worlds xyz')).toEqual([2, 7, 8, 3]);
+  expect(() => WordPieceTokenizer.fromVocabText(vocab.filter((v) => v !== '[MASK]').join('\n'), 'bert/vocab.txt')).toThrow("bert/vocab.txt: the vocabulary has no mask token '[MASK]'");
+  // a cased vocabulary keeps case and accents; CJK ideographs split when asked
+  const cased = new WordPieceTokenizer([...SPECIAL_TOKENS, 'Café', 'café', '中', '文'], { lowercase: false, chineseChars: true });
+  expect(cased.encode('Café café 中文')).toEqual([5, 6, 7, 8]);
+  expect(new WordPieceTokenizer([...SPECIAL_TOKENS, 'cafe'], { lowercase: true }).encode('CAFÉ')).toEqual([5]);
 });
 
 test('training is deterministic, forces whole words, and round-trips text', () => {

@@ -20,15 +20,66 @@ export const VERBALIZER_WORDS: readonly string[] = [
 
 const MAX_WORD_CHARS = 100;
 
+/** Ids of the special tokens a masked LM's inputs need. */
+export interface SpecialIds {
+  readonly pad: number;
+  readonly unk: number;
+  readonly cls: number;
+  readonly sep: number;
+  readonly mask: number;
+}
+
+/**
+ * What the models and the cloze rendering need of a tokenizer: WordPiece (BERT) and byte-level BPE (RoBERTa)
+ * both implement it.
+ */
+export interface Tokenizer {
+  readonly kind: 'wordpiece' | 'byte-bpe';
+  readonly size: number;
+  readonly specials: SpecialIds;
+  /** Id of a vocabulary entry, or undefined. */
+  id(token: string): number | undefined;
+  /** The vocabulary entry of an id (throws outside the vocabulary). */
+  token(id: number): string;
+  /**
+   * Token ids of a text (no specials). `leadingSpace`: the text follows a space in the input (byte-level BPE
+   * encodes " word" and "word" differently; WordPiece ignores it).
+   */
+  encode(text: string, options?: { readonly leadingSpace?: boolean }): number[];
+  /** The id of `word` if it is one whole token where it follows a space (a verbalizer word), else undefined. */
+  wordId(word: string): number | undefined;
+  tokens(text: string): string[];
+  decode(ids: readonly number[]): string;
+}
+
 function isPunctuation(ch: string): boolean {
   const cp = ch.codePointAt(0)!;
   if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
   return /\p{P}|\p{S}/u.test(ch);
 }
 
+export interface BasicTokenizeOptions {
+  /** Lower-case (BERT uncased; default true). */
+  readonly lowercase?: boolean;
+  /** Strip accents (NFD, drop Mn; default: as `lowercase`, as Hugging Face's BertTokenizer does). */
+  readonly stripAccents?: boolean;
+  /** Each CJK ideograph is a word of its own (BERT's `tokenize_chinese_chars`; default false). */
+  readonly chineseChars?: boolean;
+}
+
+function isCjk(cp: number): boolean {
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df) || (cp >= 0x2a700 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b820 && cp <= 0x2ceaf) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
+}
+
 /** Lower-case, strip accents, split on whitespace and around punctuation. */
-export function basicTokenize(text: string): string[] {
-  const norm = text.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '');
+export function basicTokenize(text: string, options: BasicTokenizeOptions = {}): string[] {
+  const lower = options.lowercase ?? true;
+  const strip = options.stripAccents ?? lower;
+  let norm = lower ? text.toLowerCase() : text;
+  if (strip) norm = norm.normalize('NFD').replace(/\p{Mn}/gu, '');
   const out: string[] = [];
   let cur = '';
   for (const ch of norm) {
@@ -37,7 +88,7 @@ export function basicTokenize(text: string): string[] {
     if (/\s/u.test(ch)) {
       if (cur) out.push(cur);
       cur = '';
-    } else if (isPunctuation(ch)) {
+    } else if (isPunctuation(ch) || (options.chineseChars === true && isCjk(cp))) {
       if (cur) out.push(cur);
       cur = '';
       out.push(ch);
@@ -47,38 +98,72 @@ export function basicTokenize(text: string): string[] {
   return out;
 }
 
-export class WordPieceTokenizer {
+export interface WordPieceOptions extends BasicTokenizeOptions {
+  /** Names of the special tokens when they differ from BERT's ([PAD], [UNK], [CLS], [SEP], [MASK]). */
+  readonly specialTokens?: Partial<Record<keyof SpecialIds, string>>;
+  /** Where the vocabulary came from, for error messages (default 'tokenizer vocab'). */
+  readonly source?: string;
+}
+
+const SPECIAL_NAMES: Record<keyof SpecialIds, string> = { pad: '[PAD]', unk: '[UNK]', cls: '[CLS]', sep: '[SEP]', mask: '[MASK]' };
+
+/** Finds each special token by name in a vocabulary index; one-line error naming the missing one. */
+export function findSpecials(index: ReadonlyMap<string, number>, names: Record<keyof SpecialIds, string>, source: string): SpecialIds {
+  const get = (k: keyof SpecialIds) => {
+    const id = index.get(names[k]);
+    if (id === undefined) throw new Error(`${source}: the vocabulary has no ${k} token '${names[k]}'`);
+    return id;
+  };
+  return { pad: get('pad'), unk: get('unk'), cls: get('cls'), sep: get('sep'), mask: get('mask') };
+}
+
+export class WordPieceTokenizer implements Tokenizer {
+  readonly kind = 'wordpiece' as const;
   readonly vocab: readonly string[];
+  readonly specials: SpecialIds;
+  readonly lowercase: boolean;
+  readonly stripAccents: boolean;
+  readonly chineseChars: boolean;
   private readonly index: Map<string, number>;
   private readonly cache = new Map<string, readonly number[]>();
 
-  constructor(vocab: readonly string[]) {
-    SPECIAL_TOKENS.forEach((t, i) => {
-      if (vocab[i] !== t) throw new Error(`tokenizer vocab: entry ${i} must be '${t}', got '${String(vocab[i])}'`);
-    });
+  constructor(vocab: readonly string[], options: WordPieceOptions = {}) {
+    const source = options.source ?? 'tokenizer vocab';
     this.vocab = vocab;
     this.index = new Map();
     vocab.forEach((t, i) => {
-      if (this.index.has(t)) throw new Error(`tokenizer vocab: duplicate token '${t}' at line ${i + 1}`);
+      if (this.index.has(t)) throw new Error(`${source}: duplicate token '${t}' at line ${i + 1}`);
       this.index.set(t, i);
     });
+    this.specials = findSpecials(this.index, { ...SPECIAL_NAMES, ...(options.specialTokens ?? {}) }, source);
+    this.lowercase = options.lowercase ?? true;
+    this.stripAccents = options.stripAccents ?? this.lowercase;
+    this.chineseChars = options.chineseChars ?? false;
   }
 
   get size(): number {
     return this.vocab.length;
   }
 
-  /** Id of a vocabulary entry, or undefined. */
   id(token: string): number | undefined {
     return this.index.get(token);
   }
 
-  /** The vocabulary id of `word` if it is one whole token after normalisation, else undefined. */
+  token(id: number): string {
+    const t = this.vocab[id];
+    if (t === undefined) throw new Error(`tokenizer: id ${id} is outside the vocabulary (size ${this.size})`);
+    return t;
+  }
+
+  private basic(text: string): string[] {
+    return basicTokenize(text, { lowercase: this.lowercase, stripAccents: this.stripAccents, chineseChars: this.chineseChars });
+  }
+
   wordId(word: string): number | undefined {
-    const parts = basicTokenize(word);
+    const parts = this.basic(word);
     if (parts.length !== 1) return undefined;
     const ids = this.encodeWord(parts[0]!);
-    return ids.length === 1 && ids[0] !== UNK_ID ? ids[0] : undefined;
+    return ids.length === 1 && ids[0] !== this.specials.unk ? ids[0] : undefined;
   }
 
   encodeWord(word: string): readonly number[] {
@@ -86,7 +171,7 @@ export class WordPieceTokenizer {
     if (hit) return hit;
     const chars = Array.from(word);
     let ids: number[] = [];
-    if (chars.length > MAX_WORD_CHARS) ids = [UNK_ID];
+    if (chars.length > MAX_WORD_CHARS) ids = [this.specials.unk];
     else {
       let start = 0;
       while (start < chars.length) {
@@ -102,7 +187,7 @@ export class WordPieceTokenizer {
           end--;
         }
         if (found === undefined) {
-          ids = [UNK_ID];
+          ids = [this.specials.unk];
           break;
         }
         ids.push(found);
@@ -113,10 +198,9 @@ export class WordPieceTokenizer {
     return ids;
   }
 
-  /** Token ids of a text (no [CLS]/[SEP]). */
   encode(text: string): number[] {
     const out: number[] = [];
-    for (const w of basicTokenize(text)) for (const id of this.encodeWord(w)) out.push(id);
+    for (const w of this.basic(text)) for (const id of this.encodeWord(w)) out.push(id);
     return out;
   }
 
@@ -128,8 +212,7 @@ export class WordPieceTokenizer {
   decode(ids: readonly number[]): string {
     let s = '';
     for (const id of ids) {
-      const t = this.vocab[id];
-      if (t === undefined) throw new Error(`tokenizer decode: id ${id} is outside the vocabulary (size ${this.size})`);
+      const t = this.token(id);
       if (t.startsWith('##')) s += t.slice(2);
       else s += (s ? ' ' : '') + t;
     }
@@ -141,11 +224,11 @@ export class WordPieceTokenizer {
     return this.vocab.join('\n') + '\n';
   }
 
-  static fromVocabText(text: string, source = 'vocab.txt'): WordPieceTokenizer {
-    const lines = text.split('\n');
+  static fromVocabText(text: string, source = 'vocab.txt', options: Omit<WordPieceOptions, 'source'> = {}): WordPieceTokenizer {
+    const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
     if (lines[lines.length - 1] === '') lines.pop();
     if (lines.length < SPECIAL_TOKENS.length) throw new Error(`${source}: expected a vocabulary with at least the special tokens, got ${lines.length} lines`);
-    return new WordPieceTokenizer(lines);
+    return new WordPieceTokenizer(lines, { ...options, source });
   }
 }
 

@@ -11,7 +11,7 @@
  * run (less sensitive to a burst of load elsewhere than the totals), and prints
  * `{"bench":"pool","workers":2,"calls":N,"serial_ms":…,"pool_ms":…,"speedup":…,"same_best":true,…}`.
  *
- * The teacher is the shipped gdfo-teacher-mini, or `--checkpoint`; when neither exists, a random-init model of
+ * The teacher is the shipped mlm-4x256, or `--checkpoint`; when neither exists, a random-init model of
  * the teacher preset is written to a temp dir (same size, same cost per call: enough for a timing) and the
  * summary says so. Dev/test splits are cut to 32 examples so that the serial evaluations at the end weigh little.
  */
@@ -53,7 +53,7 @@ function teacherCheckpoint(args: string[]): { dir: string; source: string; clean
   if (given) return { dir: given, source: given, cleanup: () => undefined };
   try {
     const dir = shippedCheckpoint('teacher');
-    return { dir, source: 'shipped gdfo-teacher-mini', cleanup: () => undefined };
+    return { dir, source: 'shipped mlm-4x256', cleanup: () => undefined };
   } catch {
     const dir = mkdtempSync(join(tmpdir(), 'gdfo-bench-pool-'));
     const shipped = MODEL_PRESETS.teacher;
