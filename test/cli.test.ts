@@ -51,6 +51,30 @@ describe('gdfo run (synthetic task)', () => {
     await expect(run(process.execPath, [bin, 'run', '--config', config])).rejects.toMatchObject({ stderr: expect.stringMatching(/bad\.yaml:2: .*budgett/) });
   });
 
+  it('takes the shorthands a person writes (task: synthetic) and lists every problem of a config, one line each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gdfo-config-'));
+    const config = join(dir, 'short.yaml');
+    writeFileSync(config, `task: synthetic\nstrategy: sep-cma-es\nmethods: [manual, bbt]\nbudget: 40\nout: ${JSON.stringify(join(dir, 'runs'))}\n`);
+    const { stdout } = await run(process.execPath, [bin, 'run', '--config', config, '--quiet']);
+    expect(stdout).toMatch(/^bbt\s+40\s/m);
+    // the sentences under the table: the change against the manual prompt, calls, the report
+    expect(stdout).toMatch(/^bbt: accuracy dev \d\.\d{4} \(.*manual prompt.*\), test \d\.\d{4} \(.*; 40 teacher calls charged .*Report: .*report\.html\.$/m);
+    const [runDir] = readdirSync(join(dir, 'runs'));
+    const written = JSON.parse(readFileSync(join(dir, 'runs', runDir!, 'config.json'), 'utf8')) as { config: { task: { name: string }; strategy: { name: string } } };
+    expect([written.config.task.name, written.config.strategy.name]).toEqual(['synthetic', 'sep-cma-es']);
+
+    writeFileSync(config, 'task: synthetic\nbudget: -3\nmethods: [bbt, magic]\nseed: x\n');
+    const failed = await run(process.execPath, [bin, 'run', '--config', config]).then(
+      () => null,
+      (e: { stderr: string }) => e,
+    );
+    expect(failed!.stderr.trim().split('\n')).toEqual([
+      `gdfo: ${config}:2: budget: expected a positive integer, got -3`,
+      `gdfo: ${config}:3: methods[1]: expected one of manual, icl, bbt, bbtv2, gdfo, gdfo-deep, kd, whitebox, got "magic"`,
+      `gdfo: ${config}:4: seed: expected a non-negative integer, got "x"`,
+    ]);
+  }, 60_000);
+
   it('--json prints valid JSON lines and writes config, events, checkpoints and result', async () => {
     const out = mkdtempSync(join(tmpdir(), 'gdfo-cli-'));
     const { stdout, stderr } = await run(process.execPath, [bin, 'run', '--task', 'synthetic', '--methods', 'bbt,gdfo', '--budget', '100', '--json', '--out', out]);

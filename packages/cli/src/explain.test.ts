@@ -25,7 +25,7 @@ describe('explainResults', () => {
     expect(last).toMatch(/^No tuned method beat the manual prompt on test \(0\.6000 accuracy\)/);
     expect(last).toContain('--budget 1000; this run gave 200 calls per method');
     expect(last).toContain('--prompt-length 10; this run used 50');
-    expect(last).toContain('--strategy sep-cmaes');
+    expect(last).toContain('--strategy sep-cma-es');
     expect(lines.some((l) => l.startsWith('Best on'))).toBe(false);
   });
 

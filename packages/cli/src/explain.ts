@@ -59,7 +59,7 @@ export function explainResults(input: ExplainInput): string[] {
       const tries = [
         `a larger budget (--budget ${Math.max(budget * 4, 1000)}; this run gave ${budget} calls per method, BBT uses 8000)`,
         `another prompt length (--prompt-length ${input.promptLength !== undefined && input.promptLength > 10 ? 10 : 50}${input.promptLength !== undefined ? `; this run used ${input.promptLength}` : ''})`,
-        `another strategy (--strategy ${input.strategy === 'sep-cmaes' ? 'cma-es' : 'sep-cmaes'}; gdfo list shows them)`,
+        `another strategy (--strategy ${input.strategy === 'sep-cma-es' ? 'cma-es' : 'sep-cma-es'}; gdfo list shows them)`,
       ];
       lines.push(
         `No tuned method beat the manual prompt on ${split} (${fmt(manual[split]!)} ${metric}): the run worked, but found nothing better. Try ${tries[0]}, ${tries[1]}, or ${tries[2]}.`,

@@ -119,9 +119,9 @@ describe('parseConfig', () => {
   });
 
   it('accepts string shorthands of task, strategy, harmonizer, teacher, student and middleware items', () => {
-    const c = parseConfig({ task: 'spam', strategy: 'sep-cmaes', harmonizer: 'none', middleware: ['cost-guard'] }, 'r');
+    const c = parseConfig({ task: 'spam', strategy: 'sep-cma-es', harmonizer: 'none', middleware: ['cost-guard'] }, 'r');
     expect(c.task).toEqual({ name: 'spam', seed: 42, k: 16, options: {} });
-    expect(c.strategy).toEqual({ name: 'sep-cmaes', options: {} });
+    expect(c.strategy).toEqual({ name: 'sep-cma-es', options: {} });
     expect(c.harmonizer).toEqual({ name: 'none', options: {} });
     expect(c.middleware).toEqual([{ name: 'cost-guard', options: {} }]);
     // a built-in kind names the kind; anything else is a local model (shipped name or checkpoint directory)
@@ -223,10 +223,10 @@ describe('mergeFlags', () => {
   const base = parseConfig({ task: { name: 'sst2' }, budget: 1000, strategy: { name: 'cma-es', options: { c1: 0.1 } } }, 'run.yaml');
 
   it('lets flags override the file, leaving the rest', () => {
-    const c = mergeFlags(base, { budget: 200, methods: 'bbt, gdfo', strategy: 'sep-cmaes', 'distill.steps': '8', harmonizer: undefined });
+    const c = mergeFlags(base, { budget: 200, methods: 'bbt, gdfo', strategy: 'sep-cma-es', 'distill.steps': '8', harmonizer: undefined });
     expect(c.budget).toBe(200);
     expect(c.methods).toEqual(['bbt', 'gdfo']);
-    expect(c.strategy).toEqual({ name: 'sep-cmaes', options: { c1: 0.1 } });
+    expect(c.strategy).toEqual({ name: 'sep-cma-es', options: { c1: 0.1 } });
     expect(c.distill.steps).toBe(8);
     expect(c.harmonizer.name).toBe('gradient-sample');
     expect(c.task.name).toBe('sst2');

@@ -1,7 +1,7 @@
 /**
  * Command-line flags over a config: a flag overrides the config's value. Flag names are the config's keys in
  * camelCase (as commander gives them) or dotted paths (`distill.steps`); a string given for an object-valued
- * key sets its name (`--strategy sep-cmaes`, `--harmonizer none`, `--teacher lmaas`, `--task sst2`).
+ * key sets its name (`--strategy sep-cma-es`, `--harmonizer none`, `--teacher lmaas`, `--task sst2`).
  */
 import { GdfoError } from '@gdfo/core';
 import type { MethodOptions } from '@gdfo/pipeline';

@@ -160,7 +160,7 @@ const SHORTHAND_KINDS: Record<'teacher' | 'student', readonly string[]> = {
 
 /**
  * Expands the string shorthands of a config into their object forms (a copy; the input is not changed):
- * `task: spam` → `task: { name: spam }`; `strategy: sep-cmaes` and `harmonizer: none` → `{ name }`;
+ * `task: spam` → `task: { name: spam }`; `strategy: sep-cma-es` and `harmonizer: none` → `{ name }`;
  * `teacher: <kind>` (local, lmaas, openai, huggingface) → `{ kind }` and `teacher: <model>` (a shipped model
  * name or a checkpoint directory) → `{ kind: local, options: { checkpoint: <model> } }`, the same for
  * `student:` (kind `local`); a middleware list item `cost-guard` → `{ name: cost-guard }`. A relative

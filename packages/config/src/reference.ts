@@ -114,7 +114,7 @@ export function configReference(): string {
     '<!-- Generated from packages/config/src/schema.ts by `npm run docs:config`; do not edit by hand. -->',
     '',
     'A run is described by a YAML (`.yaml`, `.yml`) or JSON (`.json`) file: `gdfo run --config run.yaml`.',
-    'Command-line flags override the file (`--budget 2000`, `--methods bbt,gdfo`, `--strategy sep-cmaes`,',
+    'Command-line flags override the file (`--budget 2000`, `--methods bbt,gdfo`, `--strategy sep-cma-es`,',
     '`--distill.steps 16`). Every key is optional except `task.name` when `task` is given; missing keys take',
     'the defaults below. Keys are strict: an unknown key or a value of the wrong type is refused with one line',
     'naming the file, the line, the key and what was expected, for example',
