@@ -51,4 +51,21 @@ describe('npx gdfo', () => {
     expect(failed!.stdout).toBe('');
     expect(failed!.stderr).toBe(`gdfo: ${join(pkg, 'dist', 'bin.js')} is missing: the CLI is not built yet; run \`npm run build\` (tsc -b) in the repository first\n`);
   });
+
+  it('README and getting started show the commands: npx gdfo, the shorthands, the dashboard, the install from tarballs', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const guide = readFileSync(join(root, 'docs', 'getting-started.md'), 'utf8');
+    for (const doc of [readme, guide]) {
+      expect(doc).toContain('npx gdfo run');
+      expect(doc).toContain('npx gdfo dashboard runs/');
+      expect(doc).toContain('task: spam');
+    }
+    expect(guide).toContain('## Install as a user');
+    expect(readme).toContain('docs/getting-started.md#install-as-a-user');
+    // the pack command names every workspace package @gdfo/cli needs (the ones test/cli-pack.test.ts packs)
+    const packed = [...guide.matchAll(/-w ((?:packages|adapters)\/[a-z-]+)/g)].map((m) => m[1]);
+    const cliDeps = Object.keys((json('packages/cli/package.json')['dependencies'] ?? {}) as Record<string, string>).filter((d) => d.startsWith('@gdfo/'));
+    const dirOf = (name: string) => (name.startsWith('@gdfo/adapter-') ? `adapters/${name.slice('@gdfo/adapter-'.length)}` : `packages/${name.slice('@gdfo/'.length)}`);
+    expect(packed).toEqual(expect.arrayContaining(['packages/cli', 'packages/kernels', ...cliDeps.map(dirOf)]));
+  });
 });
