@@ -63,6 +63,7 @@ describe('startDashboard', () => {
   it('serves a folder of runs on 127.0.0.1: an index, run pages, 404s, and refuses other hosts', async () => {
     const root = mkdtempSync(join(tmpdir(), 'gdfo-dash-'));
     runDir(root, 'run-a', [ev({ type: 'run-start', time: 1, method: 'bbt', config: {} }), gen(0, 2)]);
+    runDir(root, 'run-b', [ev({ type: 'run-start', time: 5, method: 'bbt', config: {} })]);
     mkdirSync(join(root, 'not-a-run'));
     dash = await startDashboard({ dir: root, port: 0, pollMs: 50 });
     expect(dash.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -70,6 +71,9 @@ describe('startDashboard', () => {
     expect(index.status).toBe(200);
     expect(index.body).toContain('<a href="/run/run-a">run-a</a>');
     expect(index.body).not.toContain('not-a-run');
+    // newest first: run-b's last event is later
+    expect(index.body.indexOf('data-run="run-b"')).toBeLessThan(index.body.indexOf('data-run="run-a"'));
+    expect(index.body.indexOf('data-run="run-b"')).toBeGreaterThan(0);
     const page = await get(`${dash.url}run/run-a`);
     expect(page.body).toContain('data-stat="generation"><b>generation</b> <span class="v">0</span>');
     expect(page.body).toContain('id="run0-fitness"');

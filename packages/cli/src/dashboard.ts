@@ -339,16 +339,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   };
   scan();
 
-  const sorted = () =>
-    [...runs.values()].sort((a, b) => {
-      const ta = a.stats().lastEventTime ?? 0;
-      const tb = b.stats().lastEventTime ?? 0;
-      return tb - ta || a.name.localeCompare(b.name);
-    });
-
   const indexHtml = () => {
-    const rows = sorted().map((r) => {
-      const s = r.stats();
+    const listed = [...runs.values()].map((r) => ({ r, s: r.stats() }));
+    listed.sort((a, b) => (b.s.lastEventTime ?? 0) - (a.s.lastEventTime ?? 0) || a.r.name.localeCompare(b.r.name));
+    const rows = listed.map(({ r, s }) => {
       const state = s.done ? 'finished' : s.events ? `running (or interrupted): ${s.method ?? ''} ${s.budget === null ? s.calls : `${s.calls}/${s.budget}`} calls` : 'waiting for events';
       const ago = s.lastEventTime === null ? '–' : `${duration(Math.max(0, now() - s.lastEventTime))} ago`;
       return `<tr data-run="${esc(r.name)}"><td><a href="/run/${encodeURIComponent(r.name)}">${esc(r.name)}</a></td><td>${esc(state)}</td><td>${esc(`${s.finished.length}/${s.methods.length || '?'}`)}</td><td>${esc(ago)}</td></tr>`;
