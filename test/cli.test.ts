@@ -1,5 +1,5 @@
 /** The gdfo command as a user runs it: a child process over the built CLI. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -101,4 +101,34 @@ describe('gdfo run (synthetic task)', () => {
       stderr: expect.stringContaining('gdfo: command line: --budget: expected a positive integer, got -5'),
     });
   });
+});
+
+describe('gdfo dashboard', () => {
+  it('serves a runs folder on 127.0.0.1 and prints its address; a bad port is one line', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gdfo-dash-cli-'));
+    await run(process.execPath, [bin, 'run', '--task', 'synthetic', '--methods', 'bbt', '--budget', '20', '--quiet', '--out', out]);
+    const child = spawn(process.execPath, [bin, 'dashboard', out, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const line = await new Promise<string>((ok, fail) => {
+        let buf = '';
+        child.stdout.on('data', (c: Buffer) => {
+          buf += c.toString();
+          if (buf.includes('\n')) ok(buf.split('\n')[0]!);
+        });
+        child.on('exit', (code) => fail(new Error(`gdfo dashboard exited with ${code}`)));
+      });
+      const m = /^gdfo dashboard: (http:\/\/127\.0\.0\.1:\d+\/) \(watching (.*)\); Ctrl-C stops$/.exec(line);
+      expect(m?.[2]).toBe(out);
+      const [runDir] = readdirSync(out);
+      const index = await (await fetch(m![1]!)).text();
+      expect(index).toContain(`<a href="/run/${runDir}">${runDir}</a>`);
+      const page = await (await fetch(`${m![1]!}run/${runDir}`)).text();
+      expect(page).toContain('data-stat="state"><b>status</b> <span class="v">finished</span>');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    await expect(run(process.execPath, [bin, 'dashboard', out, '--port', 'abc'])).rejects.toMatchObject({
+      stderr: 'gdfo: command line: --port: expected a port number 0-65535, got "abc"\n',
+    });
+  }, 60_000);
 });
