@@ -6,6 +6,7 @@ import { METHODS } from '@gdfo/pipeline';
 import { jsonErrorLocation, jsonErrorOffset } from '@gdfo/core';
 import {
   ConfigError,
+  configJsonSchema,
   configReference,
   configSchemaText,
   expandShorthands,
@@ -282,6 +283,13 @@ describe('configuration reference', () => {
     expect(rows.find((r) => r.key === 'checkpointEvery')).toEqual(expect.objectContaining({ type: 'integer ≥ 0', default: '`10`' }));
     expect(rows.find((r) => r.key === 'fitness')?.type).toBe('`ce` | `hinge`');
     expect(rows.find((r) => r.key === 'task.name')?.default).toBe('required');
+    // the shorthands are in the reference and the JSON Schema (editors must not flag `task: spam`)
+    expect(rows.find((r) => r.key === 'task')?.type).toBe('mapping or name');
+    expect(rows.find((r) => r.key === 'middleware')?.type).toBe('list of mapping or name');
+    const props = (configJsonSchema() as { properties: Record<string, { type: unknown; items?: { type: unknown } }> }).properties;
+    for (const key of ['task', 'strategy', 'harmonizer', 'teacher', 'student']) expect(props[key]!.type).toEqual(['object', 'string']);
+    expect(props['middleware']!.items!.type).toEqual(['object', 'string']);
+    expect(props['distill']!.type).toBe('object');
     expect(rows.find((r) => r.key === 'sigma0')?.default).toBe('—');
   });
 

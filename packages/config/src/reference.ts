@@ -5,7 +5,8 @@
 import { configJsonSchema } from './schema.js';
 
 interface JsonSchema {
-  type?: string;
+  /** A list for the keys with a string shorthand (`['object', 'string']`). */
+  type?: string | string[];
   description?: string;
   default?: unknown;
   enum?: unknown[];
@@ -29,7 +30,10 @@ export interface ReferenceRow {
   description: string;
 }
 
+const isObject = (s: JsonSchema | undefined) => s?.type === 'object' || (Array.isArray(s?.type) && s.type.includes('object'));
+
 function typeText(s: JsonSchema): string {
+  if (Array.isArray(s.type)) return s.type.includes('object') && s.type.includes('string') ? `${typeText({ ...s, type: 'object' })} or name` : s.type.join(' | ');
   if (s.enum) return s.enum.map((v) => `\`${String(v)}\``).join(' | ');
   switch (s.type) {
     case 'integer':
@@ -52,7 +56,7 @@ function typeText(s: JsonSchema): string {
 
 function defaultText(s: JsonSchema, required: boolean): string {
   if (s.default === undefined) return required ? 'required' : '—';
-  if (s.type === 'object' && s.properties) return '(see keys below)';
+  if (isObject(s) && s.properties) return '(see keys below)';
   return `\`${JSON.stringify(s.default)}\``;
 }
 
@@ -64,8 +68,8 @@ export function referenceRows(): ReferenceRow[] {
     for (const [key, child] of Object.entries(s.properties ?? {})) {
       const path = prefix ? `${prefix}.${key}` : key;
       rows.push({ key: path, type: typeText(child), default: defaultText(child, required.has(key)), description: child.description ?? '' });
-      if (child.type === 'object' && child.properties) walk(child, path);
-      if (child.type === 'array' && child.items?.type === 'object' && child.items.properties) walk(child.items, `${path}[]`);
+      if (isObject(child) && child.properties) walk(child, path);
+      if (child.type === 'array' && isObject(child.items) && child.items?.properties) walk(child.items, `${path}[]`);
     }
   };
   walk(configJsonSchema() as JsonSchema, '');

@@ -157,5 +157,11 @@ export type GdfoConfigInput = z.input<typeof configSchema>;
 
 /** The JSON Schema of a config file (for editors and the reference). */
 export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(configSchema, { io: 'input' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(configSchema, { io: 'input' }) as { properties?: Record<string, { type?: unknown; items?: { type?: unknown } }> };
+  // the string shorthands (expandShorthands in load.ts): `task: spam`, `teacher: <kind or model>`, ...
+  const props = schema.properties ?? {};
+  for (const key of ['task', 'strategy', 'harmonizer', 'teacher', 'student']) if (props[key]?.type === 'object') props[key].type = ['object', 'string'];
+  const items = props['middleware']?.items;
+  if (items?.type === 'object') items.type = ['object', 'string'];
+  return schema as Record<string, unknown>;
 }
