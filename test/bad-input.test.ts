@@ -78,7 +78,7 @@ const req = (words: string[]) => ({
 });
 
 const models: Case[] = [
-  ['missing checkpoint', () => loadCheckpoint(join(dir, 'no-model')), `checkpoint: ${join(dir, 'no-model', 'config.json')} does not exist`],
+  ['missing checkpoint', () => loadCheckpoint(join(dir, 'no-model')), `checkpoint: ${join(dir, 'no-model', 'config.json')} does not exist (expected a Hugging Face BERT/RoBERTa folder or a gdfo-mlm checkpoint)`],
   [
     'corrupted checkpoint weights',
     async () => {

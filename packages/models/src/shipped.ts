@@ -1,5 +1,5 @@
 /** Paths of the models shipped inside this package (Hugging Face BERT folders, float16). */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,4 +26,25 @@ export function shippedCheckpoint(name: ShippedCheckpoint | 'teacher' | 'student
 /** A shipped name ('teacher', 'student', 'mlm-4x256', …) to its folder; anything else is taken as a folder path. */
 export function resolveModelPath(nameOrPath: string): string {
   return isShippedName(nameOrPath) ? shippedCheckpoint(nameOrPath) : resolve(nameOrPath);
+}
+
+export interface ShippedModelInfo {
+  readonly name: ShippedCheckpoint;
+  readonly role: 'teacher' | 'student';
+  readonly path: string;
+  /** "4 layers × 256 (4 heads), 7.37 M parameters, held-out MLM accuracy 0.411" */
+  readonly summary: string;
+}
+
+/** The shipped models with their default roles and sizes (read from config.json and training.json, weights untouched). */
+export function listShippedModels(): ShippedModelInfo[] {
+  return SHIPPED_CHECKPOINTS.map((name) => {
+    const path = shippedCheckpoint(name);
+    const c = JSON.parse(readFileSync(join(path, 'config.json'), 'utf8')) as { num_hidden_layers: number; hidden_size: number; num_attention_heads: number };
+    const tPath = join(path, 'training.json');
+    const t = existsSync(tPath) ? (JSON.parse(readFileSync(tPath, 'utf8')) as { params?: number; heldout_mlm_acc?: number }) : {};
+    const size = t.params ? `, ${(t.params / 1e6).toFixed(2)} M parameters` : '';
+    const acc = t.heldout_mlm_acc !== undefined ? `, held-out MLM accuracy ${t.heldout_mlm_acc.toFixed(3)}` : '';
+    return { name, role: name === DEFAULT_TEACHER ? 'teacher' : 'student', path, summary: `${c.num_hidden_layers} layers × ${c.hidden_size} (${c.num_attention_heads} heads)${size}${acc}` };
+  });
 }
