@@ -132,3 +132,51 @@ describe('gdfo dashboard', () => {
     });
   }, 60_000);
 });
+
+describe('models by path', () => {
+  const shipped = join(root, 'packages', 'models', 'checkpoints');
+
+  it('gdfo list shows the shipped models and their default roles', async () => {
+    const { stdout } = await run(process.execPath, [bin, 'list']);
+    expect(stdout).toMatch(/^model\s+mlm-4x256\s+default teacher: 4 layers × 256 \(4 heads\), 7\.37 M parameters, held-out MLM accuracy 0\.411 \(.*mlm-4x256\)$/m);
+    expect(stdout).toMatch(/^model\s+mlm-2x128\s+default student: 2 layers × 128 \(2 heads\), 2\.49 M parameters/m);
+  });
+
+  it('--teacher-path and --student-path put any local folder in either role; a wrong path is one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gdfo-paths-'));
+    const config = join(dir, 'spam.yaml');
+    writeFileSync(config, `task: { name: spam, options: { spamTestSize: 40 } }\nmethods: [manual]\npromptLength: 10\nout: ${JSON.stringify(join(dir, 'runs'))}\nteacher: { kind: local, options: { maxLength: 48 } }\n`);
+    // the small model as the teacher (fast), by a relative path
+    const { stdout } = await run(process.execPath, [bin, 'run', '--config', config, '--teacher-path', 'packages/models/checkpoints/mlm-2x128', '--student-path', join(shipped, 'mlm-4x256'), '--json'], { cwd: root });
+    const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { runDir: string; results: { method: string; test: number }[] };
+    const written = JSON.parse(readFileSync(join(summary.runDir, 'config.json'), 'utf8')) as { teacher: string; config: { teacher: { kind: string; options: Record<string, unknown> }; student: { options: Record<string, unknown> } } };
+    expect(written.teacher).toBe('local:mlm-2x128');
+    expect(written.config.teacher).toEqual({ kind: 'local', options: { maxLength: 48, checkpoint: join(shipped, 'mlm-2x128') } });
+    expect(written.config.student.options).toEqual({ checkpoint: join(shipped, 'mlm-4x256') });
+    expect(summary.results[0]!.test).toBeGreaterThan(0);
+    await expect(run(process.execPath, [bin, 'run', '--config', config, '--teacher-path', join(dir, 'nope')])).rejects.toMatchObject({
+      stderr: `gdfo: checkpoint: ${join(dir, 'nope', 'config.json')} does not exist (expected a Hugging Face BERT/RoBERTa folder or a gdfo-mlm checkpoint)\n`,
+    });
+  }, 120_000);
+
+  it('gdfo serve --model serves the folder it is given', async () => {
+    const child = spawn(process.execPath, [bin, 'serve', '--model', join(shipped, 'mlm-2x128'), '--port', '0'], { env: { ...process.env, GDFO_LMAAS_TOKEN: 'test-token' } });
+    try {
+      const line = await new Promise<string>((ok, fail) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) ok(out.split('\n')[0]!);
+        });
+        child.on('exit', (code) => fail(new Error(`serve exited with ${code}`)));
+        setTimeout(() => fail(new Error('serve did not start in 30 s')), 30_000);
+      });
+      expect(line).toMatch(/^gdfo serve: local:mlm-2x128 at http:\/\/127\.0\.0\.1:\d+/);
+      const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
+      const health = await fetch(`${url}/healthz`);
+      expect(health.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 60_000);
+});

@@ -123,7 +123,7 @@ export function buildClozeBatch(template: ClozeTemplate, examples: readonly Cloz
   const L = layout.promptLength;
   if (L > 0 && layout.mode === 'add' && L > layout.promptTokens.length) throw new Error(`prompt: length ${L} exceeds the ${layout.promptTokens.length} fixed prompt tokens of this model`);
   const budget = layout.maxPositions - 2 - L;
-  if (budget < 3) throw new Error(`prompt: ${L} prompt positions + [CLS] + [SEP] leave ${Math.max(0, budget)} of the ${layout.maxPositions} input positions (max_position_embeddings) for the template and text`);
+  if (budget < 3) throw new Error(`prompt: ${L} prompt positions + [CLS] + [SEP] leave ${Math.max(0, budget)} of the ${layout.maxPositions} input positions (maxLength, at most max_position_embeddings) for the template and text`);
   const rows = examples.map((e) => template.render(e, budget));
   const seq = Math.max(...rows.map((r) => r.ids.length)) + 2 + L;
   const B = examples.length;

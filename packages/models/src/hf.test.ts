@@ -307,7 +307,7 @@ test('a prompt plus input beyond max_position_embeddings is refused in one line'
   const m = loadCheckpoint(writeBert('positions', bertTensors('pos')));
   const tpl = new ClozeTemplate('{text} it was {mask} .', m.tokenizer);
   expect(() => buildClozeBatch(tpl, [{ text: 'a film' }], { promptLength: 12, mode: 'add', promptTokens: Array.from({ length: 12 }, () => 9), maxPositions: MAXPOS })).toThrow(
-    'prompt: 12 prompt positions + [CLS] + [SEP] leave 2 of the 16 input positions (max_position_embeddings) for the template and text',
+    'prompt: 12 prompt positions + [CLS] + [SEP] leave 2 of the 16 input positions (maxLength, at most max_position_embeddings) for the template and text',
   );
   const ids = new Int32Array(MAXPOS + 1).fill(5);
   expect(() => m.model.forward({ ids, batch: 1, seq: MAXPOS + 1, lengths: Int32Array.from([MAXPOS + 1]) }, { prompt: { shallow: tf.zeros([3, H]), start: 1, length: 3 } })).toThrow(

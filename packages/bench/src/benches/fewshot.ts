@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
-import { initBackend, shippedCheckpoint } from '@gdfo/models';
+import { DEFAULT_STUDENT, DEFAULT_TEACHER, initBackend, shippedCheckpoint } from '@gdfo/models';
 import { createLocalTeacher } from '@gdfo/adapter-local';
 import { getTask } from '@gdfo/tasks';
 import { cellRunner, kernelsName, METHOD_SPECS, type CellResult, type FewshotCell } from '@gdfo/cli';
@@ -142,7 +142,7 @@ export async function run(args: string[]): Promise<void> {
   const jobs = queue || shardFile ? 1 : Math.max(1, Math.min(Number(arg(args, 'jobs', String(availableParallelism()))), pending.length));
   const shards = dealCells(pending, jobs, costOf);
   const estimate = Math.max(0, ...shards.map((sh) => sh.cost));
-  const setting = { budget, dim, popSize, promptLength, maxLength, distillSteps, seeds, teacher: 'gdfo-teacher-mini', student: 'gdfo-student-tiny', kernels };
+  const setting = { budget, dim, popSize, promptLength, maxLength, distillSteps, seeds, teacher: DEFAULT_TEACHER, student: DEFAULT_STUDENT, kernels };
   if (!shardFile) {
     console.error(
       `fewshot: ${cells.length} cells (${pending.length} to run, ${cells.length - pending.length} done); setting ${JSON.stringify(setting)}; ` +
