@@ -27,18 +27,32 @@ static inline void store8(float *p, v8 v) { *(v8u *)p = v; }
 #define AT(i, p) (ta ? a[(int64_t)(p) * m + (i)] : a[(int64_t)(i) * k + (p)])
 
 /*
- * C (m×n) = op(A) · B, B row-major k×n. Register-blocked: 4 rows × 16 columns of C live in eight 8-wide
- * vectors while p runs over k (each C entry sums its k products in order); column and row remainders take
- * narrower paths with the same order.
+ * Cache blocking: C is computed in panels of KC products × NC columns, so that the B panel in use (at most
+ * KC × NC floats, 256 KB) stays in L2 while every 4-row strip of A passes over it. A panel after the first
+ * continues each C entry's sum from the value stored by the previous one, so every entry still sums its k
+ * products in order: the result is bit-identical to the unblocked loop.
+ */
+#define KC 256
+#define NC 256
+
+/*
+ * C[:, j0..j1) (+)= op(A)[:, p0..p1) · B[p0..p1, j0..j1), B row-major k×n; `first`: start the sums at zero,
+ * else continue them from C. Register-blocked: 4 rows × 16 columns of C live in eight 8-wide vectors while p
+ * runs over the panel; column and row remainders take narrower paths with the same order.
  */
 GDFO_CLONES
-static void block(const float *a, const float *b, float *c, int32_t m, int32_t k, int32_t n, int ta) {
+static void panel(const float *a, const float *b, float *c, int32_t m, int32_t k, int32_t n, int ta, int32_t p0, int32_t p1, int32_t j0, int32_t j1, int first) {
+  const v8 zero = {0};
   int32_t i = 0;
   for (; i + 4 <= m; i += 4) {
-    int32_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-      v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
-      for (int32_t p = 0; p < k; p++) {
+    int32_t j = j0;
+    for (; j + 16 <= j1; j += 16) {
+      float *ci = c + (int64_t)i * n + j;
+      v8 c00 = first ? zero : load8(ci), c01 = first ? zero : load8(ci + 8);
+      v8 c10 = first ? zero : load8(ci + n), c11 = first ? zero : load8(ci + n + 8);
+      v8 c20 = first ? zero : load8(ci + 2 * n), c21 = first ? zero : load8(ci + 2 * n + 8);
+      v8 c30 = first ? zero : load8(ci + 3 * n), c31 = first ? zero : load8(ci + 3 * n + 8);
+      for (int32_t p = p0; p < p1; p++) {
         const float *bp = b + (int64_t)p * n + j;
         const v8 b0 = load8(bp), b1 = load8(bp + 8);
         const float a0 = AT(i, p), a1 = AT(i + 1, p), a2 = AT(i + 2, p), a3 = AT(i + 3, p);
@@ -47,41 +61,55 @@ static void block(const float *a, const float *b, float *c, int32_t m, int32_t k
         c20 += a2 * b0; c21 += a2 * b1;
         c30 += a3 * b0; c31 += a3 * b1;
       }
-      float *ci = c + (int64_t)i * n + j;
       store8(ci, c00); store8(ci + 8, c01);
       store8(ci + n, c10); store8(ci + n + 8, c11);
       store8(ci + 2 * n, c20); store8(ci + 2 * n + 8, c21);
       store8(ci + 3 * n, c30); store8(ci + 3 * n + 8, c31);
     }
-    for (; j + 8 <= n; j += 8) {
-      v8 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
-      for (int32_t p = 0; p < k; p++) {
+    for (; j + 8 <= j1; j += 8) {
+      float *ci = c + (int64_t)i * n + j;
+      v8 c0 = first ? zero : load8(ci), c1 = first ? zero : load8(ci + n), c2 = first ? zero : load8(ci + 2 * n), c3 = first ? zero : load8(ci + 3 * n);
+      for (int32_t p = p0; p < p1; p++) {
         const v8 b0 = load8(b + (int64_t)p * n + j);
         c0 += AT(i, p) * b0; c1 += AT(i + 1, p) * b0; c2 += AT(i + 2, p) * b0; c3 += AT(i + 3, p) * b0;
       }
-      float *ci = c + (int64_t)i * n + j;
       store8(ci, c0); store8(ci + n, c1); store8(ci + 2 * n, c2); store8(ci + 3 * n, c3);
     }
-    for (; j < n; j++) {
+    for (; j < j1; j++) {
       for (int32_t r = 0; r < 4; r++) {
-        float s = 0;
-        for (int32_t p = 0; p < k; p++) s += AT(i + r, p) * b[(int64_t)p * n + j];
-        c[(int64_t)(i + r) * n + j] = s;
+        float *cr = c + (int64_t)(i + r) * n + j;
+        float s = first ? 0 : *cr;
+        for (int32_t p = p0; p < p1; p++) s += AT(i + r, p) * b[(int64_t)p * n + j];
+        *cr = s;
       }
     }
   }
   for (; i < m; i++) {
-    int32_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-      v8 c0 = {0};
-      for (int32_t p = 0; p < k; p++) c0 += AT(i, p) * load8(b + (int64_t)p * n + j);
-      store8(c + (int64_t)i * n + j, c0);
+    int32_t j = j0;
+    for (; j + 8 <= j1; j += 8) {
+      float *ci = c + (int64_t)i * n + j;
+      v8 c0 = first ? zero : load8(ci);
+      for (int32_t p = p0; p < p1; p++) c0 += AT(i, p) * load8(b + (int64_t)p * n + j);
+      store8(ci, c0);
     }
-    for (; j < n; j++) {
-      float s = 0;
-      for (int32_t p = 0; p < k; p++) s += AT(i, p) * b[(int64_t)p * n + j];
-      c[(int64_t)i * n + j] = s;
+    for (; j < j1; j++) {
+      float *ci = c + (int64_t)i * n + j;
+      float s = first ? 0 : *ci;
+      for (int32_t p = p0; p < p1; p++) s += AT(i, p) * b[(int64_t)p * n + j];
+      *ci = s;
     }
+  }
+}
+
+/* C (m×n) = op(A) · B, B row-major k×n, in cache-sized panels (see `panel`). */
+static void block(const float *a, const float *b, float *c, int32_t m, int32_t k, int32_t n, int ta) {
+  if (k == 0) {
+    memset(c, 0, sizeof(float) * (size_t)m * (size_t)n);
+    return;
+  }
+  for (int32_t p0 = 0; p0 < k; p0 += KC) {
+    const int32_t p1 = p0 + KC < k ? p0 + KC : k;
+    for (int32_t j0 = 0; j0 < n; j0 += NC) panel(a, b, c, m, k, n, ta, p0, p1, j0, j0 + NC < n ? j0 + NC : n, p0 == 0);
   }
 }
 #undef AT
