@@ -14,7 +14,8 @@ export interface LoadedModel {
 
 /** BBT's fixed prompt tokens p0: `length` vocabulary ids from 1000 (or as far up as the vocabulary allows). */
 export function defaultPromptTokens(vocabSize: number, length = 64): number[] {
-  const start = Math.min(1000, Math.max(5, vocabSize - length));
-  return Array.from({ length }, (_, i) => start + i);
+  const n = Math.min(length, Math.max(0, vocabSize - 5)); // a tiny vocabulary has fewer than `length` to give
+  const start = Math.min(1000, Math.max(5, vocabSize - n));
+  return Array.from({ length: n }, (_, i) => start + i);
 }
 
