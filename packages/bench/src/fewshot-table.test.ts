@@ -2,8 +2,8 @@ import type { CellResult, FewshotCell } from '@gdfo/cli';
 import { curvesHtml, markdownTable, summarize, type Row } from './fewshot-table.js';
 
 const setting = { budget: 2000 };
-function row(task: string, method: string, value: number, curve: [number, number][], calls = 2000): Row {
-  const cell: FewshotCell = { task, method, seed: 42, budget: 2000, dim: 500, popSize: 20, promptLength: 10, maxLength: 48, distillSteps: 16, kernels: 'native' };
+function row(task: string, method: string, value: number, curve: [number, number][], calls = 2000, seed = 42): Row {
+  const cell: FewshotCell = { task, method, seed, budget: 2000, dim: 500, popSize: 20, promptLength: 10, maxLength: 48, distillSteps: 16, kernels: 'native' };
   const split = task === 'yelp' ? 'dev' : 'test';
   const points = curve.map(([c, v]) => ({ calls: c, value: v }));
   const at: Record<string, number> = {};
@@ -41,11 +41,35 @@ describe('few-shot table', () => {
     expect(s.mean_at['500']).toEqual({ bbt: 0.525, gdfo: 0.6 });
     expect(s.mean_at['2000']).toEqual({ bbt: 0.6, gdfo: 0.615 });
     // sst2: BBT's final 0.7 is reached by GDFO at its check after 320 calls; rte: GDFO never reaches 0.5
-    expect(s.calls_to_bbt_final).toEqual({ gdfo: 'reached in 1 of 2 tasks', per_task: { sst2: 320, rte: null } });
+    expect(s.calls_to_bbt_final).toEqual({ gdfo: 'reached in 1 of 2 task-seed runs', per_task: { sst2: 320, rte: null }, per_seed: { sst2: { 42: 320 }, rte: { 42: null } } });
+    expect(s.gdfo_minus_bbt_points).toBe(1.5); // (61.5 − 60.0) over sst2 and rte
+    expect(s.per_task).toEqual({ sst2: { manual: 50, bbt: 70, gdfo: 75 }, rte: { manual: 40, bbt: 50, gdfo: 48 } });
     const ok = summarize(rows.filter((r) => r.cell.task !== 'rte'), ['sst2', 'yelp'], methods, setting, 0);
     expect(ok.calls_to_bbt_final.gdfo).toBe(320);
     expect(s.missing).toEqual([]);
     expect(summarize([...rows, { cell: { ...rows[0]!.cell, method: 'whitebox' }, result: undefined }], tasks, methods, setting, 0).missing).toEqual(['sst2/whitebox/42']);
+  });
+
+  it('over seeds: means ± sample std per task and of the test mean, GDFO − BBT in points, calls to BBT per seed', () => {
+    const seeded = [
+      ...rows.filter((r) => r.cell.task !== 'yelp'),
+      row('sst2', 'bbt', 0.6, [[20, 0.5], [2000, 0.6]], 2000, 7),
+      row('rte', 'bbt', 0.5, [[20, 0.5], [2000, 0.5]], 2000, 7),
+      row('sst2', 'gdfo', 0.71, [[20, 0.61], [2000, 0.71]], 2000, 7),
+      row('rte', 'gdfo', 0.52, [[20, 0.5], [2000, 0.52]], 2000, 7),
+    ];
+    const s = summarize(seeded, ['sst2', 'rte'], ['bbt', 'gdfo'], setting, 0);
+    // per seed, mean over sst2 and rte: bbt 0.60 (42), 0.55 (7); gdfo 0.615, 0.615
+    expect(s.mean_test).toEqual({ bbt: 0.575, gdfo: 0.615 });
+    expect(s.mean_test_std).toEqual({ bbt: 0.0354, gdfo: 0 }); // √((0.025² + 0.025²) / 1)
+    expect(s.gdfo_minus_bbt_points).toBe(4); // 61.5 − 57.5; per seed 1.5 and 6.5
+    expect(s.gdfo_minus_bbt_points_std).toBe(3.54); // √((2.5² + 2.5²) / 1)
+    expect(s.per_task).toEqual({ sst2: { bbt: 65, gdfo: 73 }, rte: { bbt: 50, gdfo: 50 } });
+    expect(s.per_task_std).toEqual({ sst2: { bbt: 7.07, gdfo: 2.83 }, rte: { bbt: 0, gdfo: 2.83 } });
+    // sst2: 320 (seed 42), 20 (seed 7: GDFO's first check already has BBT's 0.6); rte: seed 42 never reaches 0.5
+    expect(s.calls_to_bbt_final).toEqual({ gdfo: 'reached in 3 of 4 task-seed runs', per_task: { sst2: 170, rte: null }, per_seed: { sst2: { 42: 320, 7: 20 }, rte: { 42: null, 7: 20 } } });
+    const md = markdownTable(seeded, ['sst2', 'rte'], ['bbt', 'gdfo'], setting);
+    expect(md).toContain('| BBT | 65.00 ± 7.07 | 50.00 ± 0.00 | 57.50 | 57.50 ± 3.54 | 40 |');
   });
 
   it('writes the markdown table with dev-only tasks marked and missing cells as "-"', () => {

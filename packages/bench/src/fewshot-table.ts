@@ -25,7 +25,14 @@ const METHOD_LABELS: Record<string, string> = {
 };
 
 const round4 = (v: number) => +v.toFixed(4);
+const round2 = (v: number) => +v.toFixed(2);
 const avg = (vs: readonly number[]) => (vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : undefined);
+/** Sample standard deviation (n − 1); 0 for a single value. */
+export function sampleStd(vs: readonly number[]): number {
+  if (vs.length < 2) return 0;
+  const m = avg(vs)!;
+  return Math.sqrt(vs.reduce((a, v) => a + (v - m) ** 2, 0) / (vs.length - 1));
+}
 
 /** What a cell contributes to a mean: its final metric by default, or e.g. its curve at a point. */
 type Pick = (r: CellResult) => number | null | undefined;
@@ -57,6 +64,17 @@ export function callsToBbtFinal(rows: readonly Row[], method = 'gdfo'): { task: 
   return out;
 }
 
+/** The seeds with a value for `method` on every one of `tasks`, and per such seed the mean over the tasks. */
+function perSeedMeans(rows: readonly Row[], method: string, tasks: readonly string[]): Map<number, number> {
+  const seeds = [...new Set(rows.map((r) => r.cell.seed))];
+  const out = new Map<number, number>();
+  for (const seed of seeds) {
+    const vals = tasks.map((t) => rows.find((r) => r.cell.method === method && r.cell.task === t && r.cell.seed === seed)?.result?.value);
+    if (tasks.length && vals.every((v) => v !== undefined && v !== null)) out.set(seed, avg(vals as number[])!);
+  }
+  return out;
+}
+
 export interface FewshotSummary {
   bench: 'fewshot';
   cells: number;
@@ -67,9 +85,23 @@ export interface FewshotSummary {
   mean_test: Record<string, number>;
   /** Per curve point (calls): per method, mean over the tasks with a test set of the test metric then. */
   mean_at: Record<string, Record<string, number>>;
+  /** Per method: sample std over the seeds of the seed's mean over the tasks with a test set. */
+  mean_test_std: Record<string, number>;
   gdfo_minus_bbt: number | null;
-  /** Mean calls for GDFO's test curve to reach BBT's final test metric; a string when some task never did. */
-  calls_to_bbt_final: { gdfo: number | string | null; per_task: Record<string, number | null> };
+  /**
+   * GDFO's mean test metric minus BBT's in percentage points, over the tasks with a test set and the seeds
+   * (null unless both have every such cell); `_std`: sample std over the seeds of that seed's difference.
+   */
+  gdfo_minus_bbt_points: number | null;
+  gdfo_minus_bbt_points_std: number | null;
+  /** Per task (test tasks), per method: the mean test metric over the seeds in points; `per_task_std` its sample std. */
+  per_task: Record<string, Record<string, number>>;
+  per_task_std: Record<string, Record<string, number>>;
+  /**
+   * Calls GDFO's test curve needed to reach BBT's final test metric of the same seed: overall mean (a string when
+   * some task and seed never did); per task the mean over its seeds (null when a seed never reached it); per seed.
+   */
+  calls_to_bbt_final: { gdfo: number | string | null; per_task: Record<string, number | null>; per_seed: Record<string, Record<string, number | null>> };
   failed: number;
   /** Cells of the table with no result (not run yet, or failed), as task/method/seed. */
   missing: string[];
@@ -97,7 +129,31 @@ export function summarize(rows: readonly Row[], tasks: readonly string[], method
   const reach = callsToBbtFinal(rows);
   const finite = reach.filter((r) => Number.isFinite(r.calls));
   const perTask: Record<string, number | null> = {};
-  for (const r of reach) perTask[r.task] = Number.isFinite(r.calls) ? r.calls : null;
+  const perSeed: Record<string, Record<string, number | null>> = {};
+  for (const t of [...new Set(reach.map((r) => r.task))]) {
+    const mine = reach.filter((r) => r.task === t);
+    perTask[t] = mine.every((r) => Number.isFinite(r.calls)) ? Math.round(avg(mine.map((r) => r.calls))!) : null;
+    perSeed[t] = Object.fromEntries(mine.map((r) => [String(r.seed), Number.isFinite(r.calls) ? r.calls : null]));
+  }
+  const meanTestStd: Record<string, number> = {};
+  for (const m of methods) {
+    const per = [...perSeedMeans(rows, m, testTasks).values()];
+    if (per.length) meanTestStd[m] = round4(sampleStd(per));
+  }
+  const perTaskPoints: Record<string, Record<string, number>> = {};
+  const perTaskStd: Record<string, Record<string, number>> = {};
+  for (const t of testTasks) {
+    for (const m of methods) {
+      const vals = rows.filter((r) => r.cell.method === m && r.cell.task === t && r.result?.value != null).map((r) => 100 * r.result!.value!);
+      if (!vals.length) continue;
+      (perTaskPoints[t] ??= {})[m] = round2(avg(vals)!);
+      (perTaskStd[t] ??= {})[m] = round2(sampleStd(vals));
+    }
+  }
+  const g = perSeedMeans(rows, 'gdfo', testTasks);
+  const b = perSeedMeans(rows, 'bbt', testTasks);
+  const diffs = [...g].filter(([seed]) => b.has(seed)).map(([seed, v]) => 100 * (v - b.get(seed)!));
+  const complete = meanTest['gdfo'] !== undefined && meanTest['bbt'] !== undefined && diffs.length > 0;
   return {
     bench: 'fewshot',
     cells: rows.filter((r) => r.result).length,
@@ -105,10 +161,16 @@ export function summarize(rows: readonly Row[], tasks: readonly string[], method
     mean,
     mean_test: meanTest,
     mean_at: meanAt,
+    mean_test_std: meanTestStd,
     gdfo_minus_bbt: mean['gdfo'] !== undefined && mean['bbt'] !== undefined ? round4(mean['gdfo'] - mean['bbt']) : null,
+    gdfo_minus_bbt_points: complete ? round2(100 * (meanTest['gdfo']! - meanTest['bbt']!)) : null,
+    gdfo_minus_bbt_points_std: complete ? round2(sampleStd(diffs)) : null,
+    per_task: perTaskPoints,
+    per_task_std: perTaskStd,
     calls_to_bbt_final: {
-      gdfo: !reach.length ? null : finite.length === reach.length ? Math.round(avg(finite.map((r) => r.calls))!) : `reached in ${finite.length} of ${reach.length} tasks`,
+      gdfo: !reach.length ? null : finite.length === reach.length ? Math.round(avg(finite.map((r) => r.calls))!) : `reached in ${finite.length} of ${reach.length} task-seed runs`,
       per_task: perTask,
+      per_seed: perSeed,
     },
     failed,
     missing: rows.filter((r) => !r.result).map((r) => `${r.cell.task}/${r.cell.method}/${r.cell.seed}`),
@@ -116,6 +178,13 @@ export function summarize(rows: readonly Row[], tasks: readonly string[], method
 }
 
 const pct = (v: number | undefined) => (v === undefined ? '-' : (100 * v).toFixed(2));
+
+/** A cell of the table: the mean over seeds in percent, with ± the sample std when there are several. */
+function pctCell(rows: readonly Row[], method: string, task: string): string {
+  const vals = rows.filter((r) => r.cell.method === method && r.cell.task === task && r.result?.value != null).map((r) => 100 * r.result!.value!);
+  if (!vals.length) return '-';
+  return vals.length > 1 ? `${avg(vals)!.toFixed(2)} ± ${sampleStd(vals).toFixed(2)}` : avg(vals)!.toFixed(2);
+}
 
 /** The markdown table (methods × tasks, percent), then the curve (mean over the test tasks at each point). */
 export function markdownTable(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], setting: object): string {
@@ -125,7 +194,9 @@ export function markdownTable(rows: readonly Row[], tasks: readonly string[], me
   lines.push(`|${' --- |'.repeat(tasks.length + 4)}`);
   for (const m of methods) {
     const seconds = rows.filter((r) => r.cell.method === m && r.result).reduce((s, r) => s + r.result!.seconds, 0);
-    lines.push(`| ${METHOD_LABELS[m] ?? m} | ${tasks.map((t) => pct(cellMean(rows, m, t))).join(' | ')} | ${pct(meanOver(rows, m, tasks))} | ${pct(meanOver(rows, m, testTasks))} | ${seconds} |`);
+    const seedMeans = [...perSeedMeans(rows, m, testTasks).values()].map((v) => 100 * v);
+    const testMean = seedMeans.length > 1 ? `${pct(meanOver(rows, m, testTasks))} ± ${sampleStd(seedMeans).toFixed(2)}` : pct(meanOver(rows, m, testTasks));
+    lines.push(`| ${METHOD_LABELS[m] ?? m} | ${tasks.map((t) => pctCell(rows, m, t)).join(' | ')} | ${pct(meanOver(rows, m, tasks))} | ${testMean} | ${seconds} |`);
   }
   if (!testTasks.length) return lines.join('\n') + '\n';
   lines.push('', `Test metric (mean over ${testTasks.join(', ')}) of the prompt selected on dev after N teacher calls:`, '');
