@@ -48,14 +48,20 @@ function writeRoberta(dir: string, seed: string): void {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => (kind === 'w' ? rng.gaussian() * 0.3 : kind === 'g' ? 1 : rng.gaussian() * 0.05));
     tensors.push({ name, shape, data, dtype: 'F16' });
   };
-  const ln = (p: string) => (put(p + '.weight', [H], 'g'), put(p + '.bias', [H], 'b'));
+  const ln = (p: string) => {
+    put(p + '.weight', [H], 'g');
+    put(p + '.bias', [H], 'b');
+  };
   put('roberta.embeddings.word_embeddings.weight', [V, H]);
   put('roberta.embeddings.position_embeddings.weight', [MAXPOS + 2, H]);
   put('roberta.embeddings.token_type_embeddings.weight', [1, H]);
   ln('roberta.embeddings.LayerNorm');
   for (let l = 0; l < LAYERS; l++) {
     const p = `roberta.encoder.layer.${l}.`;
-    for (const n of ['query', 'key', 'value']) (put(p + `attention.self.${n}.weight`, [H, H]), put(p + `attention.self.${n}.bias`, [H], 'b'));
+    for (const n of ['query', 'key', 'value']) {
+      put(p + `attention.self.${n}.weight`, [H, H]);
+      put(p + `attention.self.${n}.bias`, [H], 'b');
+    }
     put(p + 'attention.output.dense.weight', [H, H]);
     put(p + 'attention.output.dense.bias', [H], 'b');
     ln(p + 'attention.output.LayerNorm');
