@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Example, Task } from '@gdfo/spec';
 import { createRng } from '@gdfo/core';
-import { encodeSafetensors, initBackend, loadCheckpoint, type TensorToWrite } from '@gdfo/models';
+import { encodeSafetensors, huggingFaceTensorShapes, initBackend, loadCheckpoint, type ModelConfig, type TensorToWrite } from '@gdfo/models';
 import { createLocalStudent, createLocalTeacher } from '@gdfo/adapter-local';
 import { createRegistry } from '@gdfo/cli';
 import { runMethod } from '@gdfo/pipeline';
@@ -43,38 +43,13 @@ function writeRoberta(dir: string, seed: string): void {
     JSON.stringify({ model_type: 'roberta', architectures: ['RobertaForMaskedLM'], vocab_size: V, hidden_size: H, num_hidden_layers: LAYERS, num_attention_heads: 2, intermediate_size: F, hidden_act: 'gelu', max_position_embeddings: MAXPOS + 2, type_vocab_size: 1, pad_token_id: 1, layer_norm_eps: 1e-5 }),
   );
   const rng = createRng(seed);
-  const tensors: TensorToWrite[] = [];
-  const put = (name: string, shape: number[], kind: 'w' | 'g' | 'b' = 'w') => {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => (kind === 'w' ? rng.gaussian() * 0.3 : kind === 'g' ? 1 : rng.gaussian() * 0.05));
-    tensors.push({ name, shape, data, dtype: 'F16' });
-  };
-  const ln = (p: string) => {
-    put(p + '.weight', [H], 'g');
-    put(p + '.bias', [H], 'b');
-  };
-  put('roberta.embeddings.word_embeddings.weight', [V, H]);
-  put('roberta.embeddings.position_embeddings.weight', [MAXPOS + 2, H]);
-  put('roberta.embeddings.token_type_embeddings.weight', [1, H]);
-  ln('roberta.embeddings.LayerNorm');
-  for (let l = 0; l < LAYERS; l++) {
-    const p = `roberta.encoder.layer.${l}.`;
-    for (const n of ['query', 'key', 'value']) {
-      put(p + `attention.self.${n}.weight`, [H, H]);
-      put(p + `attention.self.${n}.bias`, [H], 'b');
-    }
-    put(p + 'attention.output.dense.weight', [H, H]);
-    put(p + 'attention.output.dense.bias', [H], 'b');
-    ln(p + 'attention.output.LayerNorm');
-    put(p + 'intermediate.dense.weight', [F, H]);
-    put(p + 'intermediate.dense.bias', [F], 'b');
-    put(p + 'output.dense.weight', [H, F]);
-    put(p + 'output.dense.bias', [H], 'b');
-    ln(p + 'output.LayerNorm');
-  }
-  put('lm_head.dense.weight', [H, H]);
-  put('lm_head.dense.bias', [H], 'b');
-  ln('lm_head.layer_norm');
-  put('lm_head.bias', [V], 'b');
+  const config: ModelConfig = { name: 'random', arch: 'bert', vocabSize: V, hidden: H, layers: LAYERS, heads: 2, ffn: F, maxPositions: MAXPOS, typeVocabSize: 1, positionOffset: 2 };
+  const tensors: TensorToWrite[] = huggingFaceTensorShapes(config, 'roberta').map(({ name, shape }) => ({
+    name,
+    shape,
+    dtype: 'F16',
+    data: new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => (/(LayerNorm|layer_norm)\.weight$/.test(name) ? 1 : name.endsWith('.bias') ? rng.gaussian() * 0.05 : rng.gaussian() * 0.3)),
+  }));
   writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(tensors));
 }
 

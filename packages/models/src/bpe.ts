@@ -4,7 +4,7 @@
  * after one space; runs of spaces), each piece's UTF-8 bytes are mapped to printable characters (space →
  * 'Ġ'), and the pair of lowest rank is merged until none is left. Cased: nothing is normalised.
  */
-import { findSpecials, type SpecialIds, type Tokenizer } from './tokenizer.js';
+import { VocabularyTable, type SpecialIds, type Tokenizer } from './tokenizer.js';
 
 const PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
@@ -44,30 +44,33 @@ export interface ByteLevelBpeOptions {
 
 const ROBERTA_SPECIALS: Record<keyof SpecialIds, string> = { pad: '<pad>', unk: '<unk>', cls: '<s>', sep: '</s>', mask: '<mask>' };
 
-export class ByteLevelBpeTokenizer implements Tokenizer {
+/** vocab.json's token → id map as a table (every id 0 … n−1 exactly once). */
+function tableOf(vocab: Record<string, number>, source: string): { tokens: string[]; index: Map<string, number> } {
+  const index = new Map<string, number>();
+  const tokens: string[] = [];
+  for (const [tok, id] of Object.entries(vocab)) {
+    if (!Number.isInteger(id) || id < 0) throw new Error(`${source}: token ${JSON.stringify(tok)} has id ${String(id)}, expected a non-negative integer`);
+    if (tokens[id] !== undefined) throw new Error(`${source}: id ${id} is given to both ${JSON.stringify(tokens[id])} and ${JSON.stringify(tok)}`);
+    index.set(tok, id);
+    tokens[id] = tok;
+  }
+  for (let i = 0; i < tokens.length; i++) if (tokens[i] === undefined) throw new Error(`${source}: id ${i} is missing (ids must be 0 … ${tokens.length - 1})`);
+  return { tokens, index };
+}
+
+export class ByteLevelBpeTokenizer extends VocabularyTable implements Tokenizer {
   readonly kind = 'byte-bpe' as const;
-  readonly specials: SpecialIds;
-  private readonly index: Map<string, number>;
-  private readonly vocab: string[];
   private readonly ranks = new Map<string, number>();
   private readonly cache = new Map<string, readonly number[]>();
 
   constructor(vocab: Record<string, number>, merges: readonly (readonly [string, string])[], options: ByteLevelBpeOptions = {}) {
     const source = options.source ?? 'vocab.json';
-    this.index = new Map();
-    this.vocab = [];
-    for (const [tok, id] of Object.entries(vocab)) {
-      if (!Number.isInteger(id) || id < 0) throw new Error(`${source}: token ${JSON.stringify(tok)} has id ${String(id)}, expected a non-negative integer`);
-      if (this.vocab[id] !== undefined) throw new Error(`${source}: id ${id} is given to both ${JSON.stringify(this.vocab[id])} and ${JSON.stringify(tok)}`);
-      this.index.set(tok, id);
-      this.vocab[id] = tok;
-    }
-    for (let i = 0; i < this.vocab.length; i++) if (this.vocab[i] === undefined) throw new Error(`${source}: id ${i} is missing (ids must be 0 … ${this.vocab.length - 1})`);
+    const { tokens, index } = tableOf(vocab, source);
+    super(tokens, index, { ...ROBERTA_SPECIALS, ...(options.specialTokens ?? {}) }, source);
     merges.forEach(([a, b], r) => {
       const key = a + ' ' + b;
       if (!this.ranks.has(key)) this.ranks.set(key, r);
     });
-    this.specials = findSpecials(this.index, { ...ROBERTA_SPECIALS, ...(options.specialTokens ?? {}) }, source);
   }
 
   /** Parses `merges.txt` (an optional '#version' first line, then "a b" per line). */
@@ -81,20 +84,6 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
       out.push([parts[0], parts[1]]);
     });
     return out;
-  }
-
-  get size(): number {
-    return this.vocab.length;
-  }
-
-  id(token: string): number | undefined {
-    return this.index.get(token);
-  }
-
-  token(id: number): string {
-    const t = this.vocab[id];
-    if (t === undefined) throw new Error(`tokenizer: id ${id} is outside the vocabulary (size ${this.size})`);
-    return t;
   }
 
   /** BPE of one pre-tokenized piece (already byte-mapped). */

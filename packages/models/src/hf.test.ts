@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@gdfo/core';
 import { initBackend } from './backend.js';
 import { ByteLevelBpeTokenizer } from './bpe.js';
+import { huggingFaceTensorShapes } from './hf.js';
+import type { ModelConfig } from './model.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { ClozeTemplate, buildClozeBatch } from './cloze.js';
 import type { LoadedModel } from './loaded.js';
@@ -28,40 +30,14 @@ const MAXPOS = 16;
 /** Random BERT tensors under Hugging Face names (PyTorch [out, in] Linear layout). */
 function bertTensors(seed: string): Map<string, { shape: number[]; data: Float32Array }> {
   const rng = createRng(seed);
-  const m = new Map<string, { shape: number[]; data: Float32Array }>();
-  const put = (name: string, shape: number[], kind: 'w' | 'g' | 'b' = 'w') => {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < data.length; i++) data[i] = kind === 'w' ? rng.gaussian() * 0.5 : kind === 'g' ? 1 + rng.gaussian() * 0.1 : rng.gaussian() * 0.1;
-    m.set(name, { shape, data });
-  };
-  const ln = (p: string) => {
-    put(p + '.weight', [H], 'g');
-    put(p + '.bias', [H], 'b');
-  };
-  put('bert.embeddings.word_embeddings.weight', [V, H]);
-  put('bert.embeddings.position_embeddings.weight', [MAXPOS, H]);
-  put('bert.embeddings.token_type_embeddings.weight', [2, H]);
-  ln('bert.embeddings.LayerNorm');
-  for (let l = 0; l < LAYERS; l++) {
-    const p = `bert.encoder.layer.${l}.`;
-    for (const n of ['query', 'key', 'value']) {
-      put(p + `attention.self.${n}.weight`, [H, H]);
-      put(p + `attention.self.${n}.bias`, [H], 'b');
-    }
-    put(p + 'attention.output.dense.weight', [H, H]);
-    put(p + 'attention.output.dense.bias', [H], 'b');
-    ln(p + 'attention.output.LayerNorm');
-    put(p + 'intermediate.dense.weight', [F, H]);
-    put(p + 'intermediate.dense.bias', [F], 'b');
-    put(p + 'output.dense.weight', [H, F]);
-    put(p + 'output.dense.bias', [H], 'b');
-    ln(p + 'output.LayerNorm');
-  }
-  put('cls.predictions.transform.dense.weight', [H, H]);
-  put('cls.predictions.transform.dense.bias', [H], 'b');
-  ln('cls.predictions.transform.LayerNorm');
-  put('cls.predictions.bias', [V], 'b');
-  return m;
+  const config: ModelConfig = { name: 'random', arch: 'bert', vocabSize: V, hidden: H, layers: LAYERS, heads: 2, ffn: F, maxPositions: MAXPOS, typeVocabSize: 2, positionOffset: 0 };
+  const gain = (name: string) => /LayerNorm\.weight$/.test(name);
+  return new Map(
+    huggingFaceTensorShapes(config, 'bert').map(({ name, shape }) => {
+      const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => (gain(name) ? 1 + rng.gaussian() * 0.1 : name.endsWith('.bias') ? rng.gaussian() * 0.1 : rng.gaussian() * 0.5));
+      return [name, { shape, data }];
+    }),
+  );
 }
 
 function bertConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -136,6 +136,18 @@ function tensorNames(c: ModelConfig, type: HfModelType, has: (n: string) => bool
   return m;
 }
 
+/**
+ * Names and shapes (PyTorch's layout) of the tensors a Hugging Face folder with this config holds, in the
+ * model's order: what a converter or a test writing a folder needs.
+ */
+export function huggingFaceTensorShapes(c: ModelConfig, type: HfModelType): { name: string; shape: number[] }[] {
+  const names = tensorNames(c, type, () => true);
+  return weightShapes(c).map(([ours, shape]) => {
+    const spec = names.get(ours)!;
+    return { name: spec.names[0]!, shape: spec.transpose ? [shape[1]!, shape[0]!] : shape };
+  });
+}
+
 function transpose2d(d: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(d.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = d[r * cols + c]!;

@@ -117,28 +117,18 @@ export function findSpecials(index: ReadonlyMap<string, number>, names: Record<k
   return { pad: get('pad'), unk: get('unk'), cls: get('cls'), sep: get('sep'), mask: get('mask') };
 }
 
-export class WordPieceTokenizer implements Tokenizer {
-  readonly kind = 'wordpiece' as const;
-  readonly vocab: readonly string[];
+/** The id ↔ token table both tokenizers share, with the special tokens found by name. */
+export abstract class VocabularyTable {
   readonly specials: SpecialIds;
-  readonly lowercase: boolean;
-  readonly stripAccents: boolean;
-  readonly chineseChars: boolean;
-  private readonly index: Map<string, number>;
-  private readonly cache = new Map<string, readonly number[]>();
 
-  constructor(vocab: readonly string[], options: WordPieceOptions = {}) {
-    const source = options.source ?? 'tokenizer vocab';
-    this.vocab = vocab;
-    this.index = new Map();
-    vocab.forEach((t, i) => {
-      if (this.index.has(t)) throw new Error(`${source}: duplicate token '${t}' at line ${i + 1}`);
-      this.index.set(t, i);
-    });
-    this.specials = findSpecials(this.index, { ...SPECIAL_NAMES, ...(options.specialTokens ?? {}) }, source);
-    this.lowercase = options.lowercase ?? true;
-    this.stripAccents = options.stripAccents ?? this.lowercase;
-    this.chineseChars = options.chineseChars ?? false;
+  protected constructor(
+    /** Token of each id. */
+    readonly vocab: readonly string[],
+    protected readonly index: ReadonlyMap<string, number>,
+    specialNames: Record<keyof SpecialIds, string>,
+    source: string,
+  ) {
+    this.specials = findSpecials(index, specialNames, source);
   }
 
   get size(): number {
@@ -153,6 +143,31 @@ export class WordPieceTokenizer implements Tokenizer {
     const t = this.vocab[id];
     if (t === undefined) throw new Error(`tokenizer: id ${id} is outside the vocabulary (size ${this.size})`);
     return t;
+  }
+}
+
+function indexOf(vocab: readonly string[], source: string): Map<string, number> {
+  const index = new Map<string, number>();
+  vocab.forEach((t, i) => {
+    if (index.has(t)) throw new Error(`${source}: duplicate token '${t}' at line ${i + 1}`);
+    index.set(t, i);
+  });
+  return index;
+}
+
+export class WordPieceTokenizer extends VocabularyTable implements Tokenizer {
+  readonly kind = 'wordpiece' as const;
+  readonly lowercase: boolean;
+  readonly stripAccents: boolean;
+  readonly chineseChars: boolean;
+  private readonly cache = new Map<string, readonly number[]>();
+
+  constructor(vocab: readonly string[], options: WordPieceOptions = {}) {
+    const source = options.source ?? 'tokenizer vocab';
+    super(vocab, indexOf(vocab, source), { ...SPECIAL_NAMES, ...(options.specialTokens ?? {}) }, source);
+    this.lowercase = options.lowercase ?? true;
+    this.stripAccents = options.stripAccents ?? this.lowercase;
+    this.chineseChars = options.chineseChars ?? false;
   }
 
   private basic(text: string): string[] {
