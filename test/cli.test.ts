@@ -49,7 +49,7 @@ describe('gdfo run (synthetic task)', () => {
     });
     writeFileSync(config, 'task: { name: synthetic }\nbudgett: 10\n');
     await expect(run(process.execPath, [bin, 'run', '--config', config])).rejects.toMatchObject({ stderr: expect.stringMatching(/bad\.yaml:2: .*budgett/) });
-  });
+  }, 60_000);
 
   it('takes the shorthands a person writes (task: synthetic) and lists every problem of a config, one line each', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gdfo-config-'));
@@ -100,7 +100,7 @@ describe('gdfo run (synthetic task)', () => {
     await expect(run(process.execPath, [bin, 'run', '--budget', '-5'])).rejects.toMatchObject({
       stderr: expect.stringContaining('gdfo: command line: --budget: expected a positive integer, got -5'),
     });
-  });
+  }, 60_000);
 });
 
 describe('gdfo dashboard', () => {
@@ -140,7 +140,7 @@ describe('models by path', () => {
     const { stdout } = await run(process.execPath, [bin, 'list']);
     expect(stdout).toMatch(/^model\s+mlm-4x256\s+default teacher: 4 layers × 256 \(4 heads\), 7\.37 M parameters, held-out MLM accuracy 0\.411 \(.*mlm-4x256\)$/m);
     expect(stdout).toMatch(/^model\s+mlm-2x128\s+default student: 2 layers × 128 \(2 heads\), 2\.49 M parameters/m);
-  });
+  }, 60_000);
 
   it('--teacher-path and --student-path put any local folder in either role; a wrong path is one line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gdfo-paths-'));
