@@ -1,4 +1,5 @@
 export * from './rng.js';
+export * from './adam.js';
 export * from './errors.js';
 export * from './clock.js';
 export * from './hash.js';
