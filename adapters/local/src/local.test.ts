@@ -1,4 +1,5 @@
 import type { Example, Prompt, ScoreRequest } from '@gdfo/spec';
+import { GdfoError } from '@gdfo/core';
 import { initBackend, tinyModel, type LoadedModel } from '@gdfo/models';
 import { createLocalTeacher, type LocalTeacher } from './teacher.js';
 import { createLocalStudent } from './student.js';
@@ -235,4 +236,12 @@ describe('student', () => {
     s.dispose?.();
     direct.dispose?.();
   });
+});
+
+test('the local teacher and student refuse a bad option with GdfoError code BAD_OPTION; a bad prompt is BAD_PROMPT', async () => {
+  const err = await createLocalTeacher({ model: loaded, promptLength: 9, maxPromptLength: 8 }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(GdfoError);
+  expect(err).toMatchObject({ code: 'BAD_OPTION', message: 'createLocalTeacher promptLength: 9 exceeds maxPromptLength 8' });
+  await expect(createLocalStudent({ model: loaded, dim: 4, template, verbalizer, generator: 'tied' as never })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+  await expect(teacher.score(req({ kind: 'discrete-text', text: 'hi' }))).rejects.toMatchObject({ code: 'BAD_PROMPT' });
 });

@@ -3,10 +3,11 @@ import type { Registry, Template, Verbalizer } from '@gdfo/spec';
 import { resolveModelPath, shippedCheckpoint } from '@gdfo/models';
 import { createLocalTeacher, type LocalTeacherOptions } from './teacher.js';
 import { createLocalStudent, type LocalStudentOptions } from './student.js';
+import { GdfoError } from '@gdfo/core';
 
 function checkpointDir(v: unknown, fallback: 'teacher' | 'student'): string {
   if (v === undefined) return shippedCheckpoint(fallback);
-  if (typeof v !== 'string' || !v) throw new Error(`checkpoint: expected a model folder or a shipped name, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !v) throw new GdfoError('BAD_OPTION', `checkpoint: expected a model folder or a shipped name, got ${JSON.stringify(v)}`);
   return resolveModelPath(v);
 }
 

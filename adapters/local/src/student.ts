@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DistillBatch, DistillationLoss, Example, GradientResult, LinearProjection, PromptSpace, StateValue, Student, StudentInfo, StudentTrainResult, Template, Verbalizer } from '@gdfo/spec';
-import { createRng } from '@gdfo/core';
+import { createRng, GdfoError } from '@gdfo/core';
 import { ClozeTemplate, buildClozeBatch, clippedStd, ensureBackend, gatherRows, matmul2d, verbalizerIds, type LoadedModel } from '@gdfo/models';
 import { SPEC_VERSION, positiveInt, resolveModel, templateText, verbalizerWords } from './common.js';
 
@@ -70,7 +70,7 @@ type ParamName = 'q' | 'B' | 'W' | 'scale' | 'bias';
 export async function createLocalStudent(options: LocalStudentOptions): Promise<LocalStudent> {
   const backend = await ensureBackend(options.backend);
   const generator = options.generator ?? 'free';
-  if (generator !== 'free' && generator !== 'projected') throw new Error(`createLocalStudent generator: expected 'free' or 'projected', got '${String(generator)}'`);
+  if (generator !== 'free' && generator !== 'projected') throw new GdfoError('BAD_OPTION', `createLocalStudent generator: expected 'free' or 'projected', got '${String(generator)}'`);
   if (generator === 'free' || options.projection) return buildStudent(options, backend);
   return deferredStudent(options, backend);
 }
@@ -84,7 +84,7 @@ function deferredStudent(options: LocalStudentOptions, backend: string): LocalSt
   sized.dispose?.();
   let inner: ReturnType<typeof buildStudent> | undefined;
   const use = (what: string): LocalStudent => {
-    if (!inner) throw new Error(`student ${what}: its projected prompt generator needs the search space first (bindSpace)`);
+    if (!inner) throw new GdfoError('BAD_STATE', `student ${what}: its projected prompt generator needs the search space first (bindSpace)`);
     return inner;
   };
   return {
@@ -99,10 +99,10 @@ function deferredStudent(options: LocalStudentOptions, backend: string): LocalSt
     },
     bindSpace(space: PromptSpace) {
       const a = space.linear;
-      if (!a) throw new Error(`student bindSpace: the projected generator needs a linear prompt space (BBT's p0 + A·z), got a ${space.kind} space without one`);
+      if (!a) throw new GdfoError('BAD_OPTION', `student bindSpace: the projected generator needs a linear prompt space (BBT's p0 + A·z), got a ${space.kind} space without one`);
       if (inner) {
         if (inner.boundTo === a.matrix) return;
-        throw new Error('student bindSpace: already bound to another space');
+        throw new GdfoError('BAD_STATE', 'student bindSpace: already bound to another space');
       }
       inner = buildStudent({ ...options, model: loaded, projection: a }, backend);
     },
@@ -124,12 +124,12 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
   const cfg = model.config;
   const d = positiveInt(options.dim, 'createLocalStudent dim', Number.NaN);
   const L = positiveInt(options.promptLength, 'createLocalStudent promptLength', 50);
-  if (L > loaded.promptTokens.length || L + 4 > cfg.maxPositions) throw new Error(`createLocalStudent promptLength: ${L} is too long for ${cfg.name} (at most ${Math.min(loaded.promptTokens.length, cfg.maxPositions - 4)})`);
+  if (L > loaded.promptTokens.length || L + 4 > cfg.maxPositions) throw new GdfoError('BAD_OPTION', `createLocalStudent promptLength: ${L} is too long for ${cfg.name} (at most ${Math.min(loaded.promptTokens.length, cfg.maxPositions - 4)})`);
   const maxLength = positiveInt(options.maxLength, 'createLocalStudent maxLength', cfg.maxPositions);
-  if (maxLength > cfg.maxPositions) throw new Error(`createLocalStudent maxLength: ${maxLength} exceeds the model's ${cfg.maxPositions} positions`);
+  if (maxLength > cfg.maxPositions) throw new GdfoError('BAD_OPTION', `createLocalStudent maxLength: ${maxLength} exceeds the model's ${cfg.maxPositions} positions`);
   const words = verbalizerWords(options.verbalizer);
   const C = words.length;
-  if (options.classes !== undefined && options.classes !== C) throw new Error(`createLocalStudent classes: ${options.classes} does not match the verbalizer's ${C} words`);
+  if (options.classes !== undefined && options.classes !== C) throw new GdfoError('BAD_OPTION', `createLocalStudent classes: ${options.classes} does not match the verbalizer's ${C} words`);
   const vIds = verbalizerIds(tokenizer, words, cfg.name);
   const template = new ClozeTemplate(templateText(options.template), tokenizer);
   const lr = options.lr ?? 1e-2;
@@ -151,9 +151,9 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
   if (proj) {
     DT = proj.width;
     if (!(proj.matrix instanceof Float32Array) || proj.rows !== L * DT || proj.matrix.length !== proj.rows * d) {
-      throw new Error(`createLocalStudent projection: expected a Float32Array of promptLength × width × dim = ${L} × ${DT} × ${d} values, got rows ${proj.rows} and ${proj.matrix?.length} values`);
+      throw new GdfoError('BAD_OPTION', `createLocalStudent projection: expected a Float32Array of promptLength × width × dim = ${L} × ${DT} × ${d} values, got rows ${proj.rows} and ${proj.matrix?.length} values`);
     }
-    if (!(proj.std > 0)) throw new Error(`createLocalStudent projection.std: expected a positive number, got ${proj.std}`);
+    if (!(proj.std > 0)) throw new GdfoError('BAD_OPTION', `createLocalStudent projection.std: expected a positive number, got ${proj.std}`);
     const sigmaT = proj.std * Math.sqrt(d); // the teacher-side σ̂ the projection was scaled to (α = σ0 = 1)
     const w = (alpha * sigma) / (sigmaT * Math.sqrt(DT));
     generatorInit = new Float32Array(DT * H);
@@ -179,7 +179,7 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
   let disposed = false;
 
   const checkZ = (z: Float64Array, count: number, what: string) => {
-    if (!(z instanceof Float64Array) || z.length !== count * d) throw new Error(`${what}: z must be a Float64Array of count × dim = ${count * d} values, got ${z instanceof Float64Array ? z.length : typeof z}`);
+    if (!(z instanceof Float64Array) || z.length !== count * d) throw new GdfoError('BAD_SHAPE', `${what}: z must be a Float64Array of count × dim = ${count * d} values, got ${z instanceof Float64Array ? z.length : typeof z}`);
   };
 
   /** Student logits [rows, C] for rows (prompt row index into `prompts`, example). Inside tidy. */
@@ -214,12 +214,12 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
   };
 
   const lossFn = (loss: DistillationLoss) => {
-    if (!loss || typeof loss.tensor !== 'function') throw new Error(`student: loss '${String(loss?.name)}' has no tensor implementation`);
+    if (!loss || typeof loss.tensor !== 'function') throw new GdfoError('BAD_LOSS', `student: loss '${String(loss?.name)}' has no tensor implementation`);
     return loss.tensor.bind(loss) as (s: tf.Tensor, t: tf.Tensor | null, y: tf.Tensor) => tf.Tensor;
   };
 
   const alive = () => {
-    if (disposed) throw new Error('student: disposed');
+    if (disposed) throw new GdfoError('BAD_STATE', 'student: disposed');
   };
 
   const info: StudentInfo = { id: options.id ?? `local-student:${cfg.name}`, dim: d, classes: C, parameters: LH + (proj ? DT * H : d * LH) + 2 * C };
@@ -266,14 +266,14 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
       alive();
       checkZ(batch.z, batch.count, 'trainStep');
       const rows = batch.zIndex.length;
-      if (batch.exampleIndex.length !== rows) throw new Error(`trainStep: zIndex has ${rows} rows, exampleIndex ${batch.exampleIndex.length}`);
-      if (batch.teacherLogits.length !== rows * C) throw new Error(`trainStep: teacherLogits must hold rows × classes = ${rows * C} values, got ${batch.teacherLogits.length}`);
+      if (batch.exampleIndex.length !== rows) throw new GdfoError('BAD_SHAPE', `trainStep: zIndex has ${rows} rows, exampleIndex ${batch.exampleIndex.length}`);
+      if (batch.teacherLogits.length !== rows * C) throw new GdfoError('BAD_SHAPE', `trainStep: teacherLogits must hold rows × classes = ${rows * C} values, got ${batch.teacherLogits.length}`);
       const ex = Array.from(batch.exampleIndex, (i) => {
         const e = batch.examples[i];
-        if (!e) throw new Error(`trainStep: exampleIndex ${i} is outside the ${batch.examples.length} examples`);
+        if (!e) throw new GdfoError('BAD_SHAPE', `trainStep: exampleIndex ${i} is outside the ${batch.examples.length} examples`);
         return e;
       });
-      for (const zi of batch.zIndex) if (zi < 0 || zi >= batch.count) throw new Error(`trainStep: zIndex ${zi} is outside the ${batch.count} points`);
+      for (const zi of batch.zIndex) if (zi < 0 || zi >= batch.count) throw new GdfoError('BAD_SHAPE', `trainStep: zIndex ${zi} is outside the ${batch.count} points`);
       const f = lossFn(loss);
       const value = tf.tidy(() => {
         const Z = tf.tensor2d(Float32Array.from(batch.z), [batch.count, d]);
@@ -289,7 +289,7 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
     async gradient(z: Float64Array, examples: readonly Example[], loss: DistillationLoss): Promise<GradientResult> {
       alive();
       checkZ(z, 1, 'gradient');
-      if (examples.length === 0) throw new Error('gradient: examples is empty');
+      if (examples.length === 0) throw new GdfoError('BAD_REQUEST', 'gradient: examples is empty');
       const f = lossFn(loss);
       const grad = new Float64Array(d);
       let total = 0;
@@ -327,14 +327,14 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
     restore(state: StateValue): void {
       alive();
       const st = state as { kind?: unknown; dim?: unknown; classes?: unknown; promptLength?: unknown; steps?: unknown; params?: Record<string, unknown>; m?: Record<string, unknown>; v?: Record<string, unknown> };
-      if (!st || st.kind !== 'gdfo-local-student') throw new Error("student restore: not a 'gdfo-local-student' state");
+      if (!st || st.kind !== 'gdfo-local-student') throw new GdfoError('BAD_STATE', "student restore: not a 'gdfo-local-student' state");
       const gen = (st as { generator?: unknown }).generator ?? 'free';
-      if (gen !== (proj ? 'projected' : 'free')) throw new Error(`student restore: state has a ${String(gen)} prompt generator, this student a ${proj ? 'projected' : 'free'} one`);
-      if (st.dim !== d || st.classes !== C || st.promptLength !== L) throw new Error(`student restore: state is for dim ${String(st.dim)}, classes ${String(st.classes)}, promptLength ${String(st.promptLength)}; this student has ${d}, ${C}, ${L}`);
+      if (gen !== (proj ? 'projected' : 'free')) throw new GdfoError('BAD_STATE', `student restore: state has a ${String(gen)} prompt generator, this student a ${proj ? 'projected' : 'free'} one`);
+      if (st.dim !== d || st.classes !== C || st.promptLength !== L) throw new GdfoError('BAD_STATE', `student restore: state is for dim ${String(st.dim)}, classes ${String(st.classes)}, promptLength ${String(st.promptLength)}; this student has ${d}, ${C}, ${L}`);
       const get = (group: Record<string, unknown> | undefined, p: ParamName, gname: string): Float32Array => {
         const a = group?.[p];
         const size = shapes[p].reduce((x, y) => x * y, 1);
-        if (!(a instanceof Float32Array) || a.length !== size) throw new Error(`student restore: ${gname}.${p} must be a Float32Array of ${size} values`);
+        if (!(a instanceof Float32Array) || a.length !== size) throw new GdfoError('BAD_STATE', `student restore: ${gname}.${p} must be a Float32Array of ${size} values`);
         return a;
       };
       for (const p of PARAMS) {
@@ -342,7 +342,7 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
         mom[p].assign(tf.tensor(get(st.m, p, 'm'), shapes[p]));
         vel[p].assign(tf.tensor(get(st.v, p, 'v'), shapes[p]));
       }
-      if (typeof st.steps !== 'number') throw new Error('student restore: steps must be a number');
+      if (typeof st.steps !== 'number') throw new GdfoError('BAD_STATE', 'student restore: steps must be a number');
       steps = st.steps;
     },
     dispose() {

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { CallOptions, DistillationLoss, Example, Prompt, ScoreRequest, ScoreResult, Teacher, TeacherInfo } from '@gdfo/spec';
 import { ClozeTemplate, buildClozeBatch, clippedStd, ensureBackend, verbalizerIds, type ClozeBatch, type LoadedModel, type PromptInjection } from '@gdfo/models';
 import { SPEC_VERSION, positiveInt, resolveModel } from './common.js';
+import { GdfoError } from '@gdfo/core';
 
 export interface LocalTeacherOptions {
   /** Checkpoint directory (e.g. `shippedCheckpoint('teacher')`), or: */
@@ -63,9 +64,9 @@ export async function createLocalTeacher(options: LocalTeacherOptions): Promise<
   const cfg = model.config;
   const promptLength = positiveInt(options.promptLength, 'createLocalTeacher promptLength', 50);
   const maxLength = positiveInt(options.maxLength, 'createLocalTeacher maxLength', cfg.maxPositions);
-  if (maxLength > cfg.maxPositions) throw new Error(`createLocalTeacher maxLength: ${maxLength} exceeds the model's ${cfg.maxPositions} positions`);
+  if (maxLength > cfg.maxPositions) throw new GdfoError('BAD_OPTION', `createLocalTeacher maxLength: ${maxLength} exceeds the model's ${cfg.maxPositions} positions`);
   const maxPromptLength = positiveInt(options.maxPromptLength, 'createLocalTeacher maxPromptLength', Math.min(64, loaded.promptTokens.length));
-  if (promptLength > maxPromptLength) throw new Error(`createLocalTeacher promptLength: ${promptLength} exceeds maxPromptLength ${maxPromptLength}`);
+  if (promptLength > maxPromptLength) throw new GdfoError('BAD_OPTION', `createLocalTeacher promptLength: ${promptLength} exceeds maxPromptLength ${maxPromptLength}`);
   const batchSize = positiveInt(options.batchSize, 'createLocalTeacher batchSize', 32);
   const defaultMode = options.mode ?? 'add';
   const H = cfg.hidden;
@@ -76,7 +77,7 @@ export async function createLocalTeacher(options: LocalTeacherOptions): Promise<
   let closed = false;
 
   const template = (t: ScoreRequest['template']) => {
-    if (!t || typeof t.text !== 'string') throw new Error('score request: template.text must be a string');
+    if (!t || typeof t.text !== 'string') throw new GdfoError('BAD_REQUEST', 'score request: template.text must be a string');
     let c = templates.get(t.text);
     if (!c) templates.set(t.text, (c = new ClozeTemplate(t.text, tokenizer)));
     return c;
@@ -90,20 +91,20 @@ export async function createLocalTeacher(options: LocalTeacherOptions): Promise<
 
   /** Validates a prompt and returns its layout and (inside tidy) its injection. */
   const layoutOf = (prompt: Prompt): { length: number; mode: 'add' | 'cat' } => {
-    if (!prompt || typeof prompt !== 'object') throw new Error('prompt: expected an object with a kind');
+    if (!prompt || typeof prompt !== 'object') throw new GdfoError('BAD_PROMPT', 'prompt: expected an object with a kind');
     if (prompt.kind === 'none') return { length: 0, mode: 'add' };
-    if (prompt.kind === 'discrete-text') throw new Error(`prompt: ${cfg.name} accepts continuous-shallow, continuous-deep or none, not discrete-text`);
-    if (prompt.kind !== 'continuous-shallow' && prompt.kind !== 'continuous-deep') throw new Error(`prompt: unknown kind '${String((prompt as { kind: unknown }).kind)}'`);
+    if (prompt.kind === 'discrete-text') throw new GdfoError('BAD_PROMPT', `prompt: ${cfg.name} accepts continuous-shallow, continuous-deep or none, not discrete-text`);
+    if (prompt.kind !== 'continuous-shallow' && prompt.kind !== 'continuous-deep') throw new GdfoError('BAD_PROMPT', `prompt: unknown kind '${String((prompt as { kind: unknown }).kind)}'`);
     const { length, width, values } = prompt;
-    if (!Number.isInteger(length) || length <= 0) throw new Error(`prompt.length: expected a positive integer, got ${String(length)}`);
-    if (length > maxPromptLength) throw new Error(`prompt.length: ${length} exceeds the model's maximum prompt length ${maxPromptLength}`);
-    if (width !== H) throw new Error(`prompt.width: ${cfg.name} has width ${H}, got ${String(width)}`);
+    if (!Number.isInteger(length) || length <= 0) throw new GdfoError('BAD_PROMPT', `prompt.length: expected a positive integer, got ${String(length)}`);
+    if (length > maxPromptLength) throw new GdfoError('BAD_PROMPT', `prompt.length: ${length} exceeds the model's maximum prompt length ${maxPromptLength}`);
+    if (width !== H) throw new GdfoError('BAD_PROMPT', `prompt.width: ${cfg.name} has width ${H}, got ${String(width)}`);
     const layers = prompt.kind === 'continuous-deep' ? prompt.layers : 1;
-    if (prompt.kind === 'continuous-deep' && layers !== cfg.layers) throw new Error(`prompt.layers: ${cfg.name} has ${cfg.layers} layers, got ${String(layers)}`);
-    if (!(values instanceof Float32Array) || values.length !== layers * length * width) throw new Error(`prompt.values: expected a Float32Array of ${layers * length * width} values (${prompt.kind === 'continuous-deep' ? 'layers × ' : ''}length × width), got ${values instanceof Float32Array ? values.length : typeof values}`);
-    for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) throw new Error(`prompt.values: entry ${i} is not finite`);
+    if (prompt.kind === 'continuous-deep' && layers !== cfg.layers) throw new GdfoError('BAD_PROMPT', `prompt.layers: ${cfg.name} has ${cfg.layers} layers, got ${String(layers)}`);
+    if (!(values instanceof Float32Array) || values.length !== layers * length * width) throw new GdfoError('BAD_PROMPT', `prompt.values: expected a Float32Array of ${layers * length * width} values (${prompt.kind === 'continuous-deep' ? 'layers × ' : ''}length × width), got ${values instanceof Float32Array ? values.length : typeof values}`);
+    for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) throw new GdfoError('BAD_PROMPT', `prompt.values: entry ${i} is not finite`);
     const mode = prompt.kind === 'continuous-shallow' ? prompt.mode : 'add';
-    if (mode !== 'add' && mode !== 'cat') throw new Error(`prompt.mode: expected 'add' or 'cat', got '${String(mode)}'`);
+    if (mode !== 'add' && mode !== 'cat') throw new GdfoError('BAD_PROMPT', `prompt.mode: expected 'add' or 'cat', got '${String(mode)}'`);
     return { length, mode };
   };
 
@@ -124,7 +125,7 @@ export async function createLocalTeacher(options: LocalTeacherOptions): Promise<
 
   const calibrateOn = (examples: readonly Example[], t: ClozeTemplate) => {
     const rows = examples.slice(0, batchSize);
-    if (rows.length === 0) throw new Error('calibrate: needs at least one example');
+    if (rows.length === 0) throw new GdfoError('BAD_REQUEST', 'calibrate: needs at least one example');
     const b = batchFor(t, rows, promptLength, 'add');
     const stds: number[] = [];
     tf.tidy(() => {
@@ -144,9 +145,9 @@ export async function createLocalTeacher(options: LocalTeacherOptions): Promise<
   };
 
   const checkRequest = (request: ScoreRequest) => {
-    if (closed) throw new Error(`teacher ${cfg.name}: closed`);
-    if (!request || !Array.isArray(request.examples)) throw new Error('score request: examples must be an array');
-    if (request.examples.length === 0) throw new Error('score request: examples is empty');
+    if (closed) throw new GdfoError('BAD_STATE', `teacher ${cfg.name}: closed`);
+    if (!request || !Array.isArray(request.examples)) throw new GdfoError('BAD_REQUEST', 'score request: examples must be an array');
+    if (request.examples.length === 0) throw new GdfoError('BAD_REQUEST', 'score request: examples is empty');
   };
 
   const teacher: LocalTeacher = {
@@ -170,14 +171,14 @@ export async function createLocalTeacher(options: LocalTeacherOptions): Promise<
       return hidden ?? calibrateOn(examples, template(t));
     },
     p0(length = promptLength) {
-      if (length > loaded.promptTokens.length) throw new Error(`p0: length ${length} exceeds the ${loaded.promptTokens.length} fixed prompt tokens`);
+      if (length > loaded.promptTokens.length) throw new GdfoError('BAD_PROMPT', `p0: length ${length} exceeds the ${loaded.promptTokens.length} fixed prompt tokens`);
       return tf.tidy(() => tf.gather(model.w('tok_emb'), tf.tensor1d(loaded.promptTokens.slice(0, length), 'int32')).dataSync() as Float32Array);
     },
     async score(request: ScoreRequest, callOptions?: CallOptions): Promise<ScoreResult> {
       checkRequest(request);
       const t = template(request.template);
       const vIds = verbalizer(request.verbalizer?.words ?? []);
-      if (vIds.length === 0) throw new Error('score request: verbalizer.words is empty');
+      if (vIds.length === 0) throw new GdfoError('BAD_REQUEST', 'score request: verbalizer.words is empty');
       const { length, mode } = layoutOf(request.prompt);
       if (!hidden) calibrateOn(request.examples, t);
       const C = vIds.length;
@@ -185,7 +186,7 @@ export async function createLocalTeacher(options: LocalTeacherOptions): Promise<
       let row = 0;
       let tokens = 0;
       for (const part of chunks(request.examples)) {
-        if (callOptions?.signal?.aborted) throw new Error('score: aborted');
+        if (callOptions?.signal?.aborted) throw new GdfoError('INTERRUPTED', 'score: aborted');
         const b = batchFor(t, part, length, mode);
         tokens += b.tokens;
         const out = tf.tidy(() => model.logitsFor(model.forward(b, { outRows: b.maskRows, prompt: injection(request.prompt, undefined, length, mode) }), vIds).dataSync() as Float32Array);
@@ -196,8 +197,8 @@ export async function createLocalTeacher(options: LocalTeacherOptions): Promise<
     },
     async whiteBox(request: ScoreRequest, loss: DistillationLoss): Promise<WhiteBoxResult> {
       checkRequest(request);
-      if (request.prompt.kind !== 'continuous-shallow' && request.prompt.kind !== 'continuous-deep') throw new Error('whiteBox: needs a continuous-shallow or continuous-deep prompt');
-      if (!loss.tensor) throw new Error(`whiteBox: loss '${loss.name}' has no tensor implementation`);
+      if (request.prompt.kind !== 'continuous-shallow' && request.prompt.kind !== 'continuous-deep') throw new GdfoError('BAD_PROMPT', 'whiteBox: needs a continuous-shallow or continuous-deep prompt');
+      if (!loss.tensor) throw new GdfoError('BAD_LOSS', `whiteBox: loss '${loss.name}' has no tensor implementation`);
       const lossTensor = loss.tensor.bind(loss);
       const t = template(request.template);
       const vIds = verbalizer(request.verbalizer.words);

@@ -4,6 +4,7 @@
  *
  * Logits are rows × classes, row-major, in any ArrayLike<number> (Float32Array from a teacher, ...).
  */
+import { GdfoError } from '@gdfo/core';
 
 /** Checks a logits/labels pair; returns the number of rows. */
 export function checkLogits(
@@ -12,17 +13,17 @@ export function checkLogits(
   labels: ArrayLike<number> | null,
   classes: number,
 ): number {
-  if (!Number.isInteger(classes) || classes < 1) throw new Error(`${fn}: classes must be a positive integer, got ${classes}`);
+  if (!Number.isInteger(classes) || classes < 1) throw new GdfoError('BAD_OPTION', `${fn}: classes must be a positive integer, got ${classes}`);
   if (logits.length === 0 || logits.length % classes !== 0) {
-    throw new Error(`${fn}: logits has ${logits.length} entries, expected a positive multiple of classes = ${classes}`);
+    throw new GdfoError('BAD_SHAPE', `${fn}: logits has ${logits.length} entries, expected a positive multiple of classes = ${classes}`);
   }
   const rows = logits.length / classes;
   if (labels) {
-    if (labels.length !== rows) throw new Error(`${fn}: labels has ${labels.length} entries, expected one per row (${rows})`);
+    if (labels.length !== rows) throw new GdfoError('BAD_SHAPE', `${fn}: labels has ${labels.length} entries, expected one per row (${rows})`);
     for (let r = 0; r < rows; r++) {
       const y = labels[r] as number;
       if (!Number.isInteger(y) || y < 0 || y >= classes) {
-        throw new Error(`${fn}: labels[${r}] = ${y}, expected an integer class id in 0..${classes - 1}`);
+        throw new GdfoError('BAD_DATA', `${fn}: labels[${r}] = ${y}, expected an integer class id in 0..${classes - 1}`);
       }
     }
   }
@@ -102,7 +103,7 @@ export function ranks(x: ArrayLike<number>): Float64Array {
   const n = x.length;
   const idx = Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < n; i++) {
-    if (Number.isNaN(x[i] as number)) throw new Error(`ranks: entry ${i} is NaN; expected numbers`);
+    if (Number.isNaN(x[i] as number)) throw new GdfoError('BAD_DATA', `ranks: entry ${i} is NaN; expected numbers`);
   }
   idx.sort((a, b) => (x[a] as number) - (x[b] as number) || a - b);
   const out = new Float64Array(n);
@@ -119,7 +120,7 @@ export function ranks(x: ArrayLike<number>): Float64Array {
 
 /** Pearson correlation; NaN when fewer than 2 points or when either side is constant. */
 export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`pearson: lengths differ (${a.length} vs ${b.length})`);
+  if (a.length !== b.length) throw new GdfoError('BAD_SHAPE', `pearson: lengths differ (${a.length} vs ${b.length})`);
   const n = a.length;
   if (n < 2) return NaN;
   let ma = 0;
@@ -149,14 +150,14 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * `scipy.stats.spearmanr`. NaN when fewer than 2 points or when either side is constant (undefined).
  */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`spearman: lengths differ (${a.length} vs ${b.length})`);
+  if (a.length !== b.length) throw new GdfoError('BAD_SHAPE', `spearman: lengths differ (${a.length} vs ${b.length})`);
   if (a.length < 2) return NaN;
   return pearson(ranks(a), ranks(b));
 }
 
 /** Cosine of the angle between two vectors; NaN when either is the zero vector. */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`cosine: lengths differ (${a.length} vs ${b.length})`);
+  if (a.length !== b.length) throw new GdfoError('BAD_SHAPE', `cosine: lengths differ (${a.length} vs ${b.length})`);
   let ab = 0;
   let aa = 0;
   let bb = 0;

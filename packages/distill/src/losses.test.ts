@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ComponentFactory, ComponentKind, Registry } from '@gdfo/spec';
-import { createRng } from '@gdfo/core';
-import { ceLoss, createLoss, hingeLoss, kdLoss, klLoss, LOSS_NAMES, mixtureLoss, mseLoss, registerLosses, type TfDistillationLoss } from './losses.js';
+import { createContainer, createRng, GdfoError, installPlugin } from '@gdfo/core';
+import { ceLoss, createLoss, defineLoss, hingeLoss, kdLoss, klLoss, LOSS_NAMES, mixtureLoss, mseLoss, registerLosses, type TfDistillationLoss } from './losses.js';
 
 beforeAll(async () => {
   tf.enableProdMode(); // silences the "install tfjs-node" console banner; no effect on the maths
@@ -210,8 +210,115 @@ describe('errors and factories', () => {
     };
     registerLosses(reg);
     expect(reg.names('loss')).toEqual([...LOSS_NAMES]);
-    const kd = (await got.get('loss:kd')?.({ tau: 3 }, { rng: createRng(1), resolve: async () => undefined as never })) as TfDistillationLoss;
+    // a variable, not a literal: the context's fields grow with the spec (rng, clock, resolve)
+    const ctx = { rng: createRng(1), clock: { now: () => 0, sleep: async () => {} }, resolve: async () => undefined as never };
+    const kd = (await got.get('loss:kd')?.({ tau: 3 }, ctx)) as TfDistillationLoss;
     expect(kd.name).toBe('kd');
     expect(kd.params).toEqual({ beta: 0.5, tau: 3 });
+  });
+});
+
+describe('defineLoss: a plugin loss through the registry', () => {
+  // A plugin's loss: mean over rows of (1/C) Σ_c log cosh(s_c − t_c), written once per path; defineLoss adds the checks.
+  const logCosh = defineLoss({
+    name: 'logcosh',
+    description: 'mean log-cosh of the logit differences',
+    usesTeacher: true,
+    usesLabels: false,
+    value(s, t, _y, _classes) {
+      let acc = 0;
+      for (let i = 0; i < s.length; i++) acc += Math.log(Math.cosh((s[i] as number) - (t![i] as number)));
+      return acc / s.length;
+    },
+    tensor: (s, t) => tf.mean(tf.log(tf.cosh(tf.sub(s, t!)))) as tf.Scalar,
+  });
+  const plugin = {
+    name: 'gdfo-plugin-logcosh',
+    version: '0.1.0',
+    specVersion: '1.0',
+    register(registry: Registry) {
+      registry.register('loss', logCosh.name, () => logCosh, logCosh.description);
+    },
+  };
+  const rows = 6;
+  const classes = 4;
+  const { s, t, y } = data(rows, classes, 11);
+  const tensors = () => [tf.tensor2d(Float32Array.from(s), [rows, classes]), tf.tensor2d(Float32Array.from(t), [rows, classes]), tf.tensor1d(y, 'int32')] as const;
+
+  async function host() {
+    const { registry } = createContainer();
+    registerLosses(registry);
+    await installPlugin(registry, plugin, 'test');
+    return registry;
+  }
+
+  it('resolves by name with its description and origin; float64 value = tensor value on the same inputs', async () => {
+    const registry = await host();
+    const loss = registry.resolveSync<TfDistillationLoss>('loss', 'logcosh');
+    expect(loss).toBe(logCosh);
+    expect(registry.list('loss').find((r) => r.name === 'logcosh')).toMatchObject({ description: 'mean log-cosh of the logit differences', origin: 'gdfo-plugin-logcosh@0.1.0' });
+    expect(loss.specVersion).toBe('1.0');
+    const want = loss.value(s, t, y, classes);
+    const got = tf.tidy(() => loss.tensor(...tensors()).dataSync()[0] as number);
+    expect(want).toBeGreaterThan(0.1);
+    expect(Math.abs(got - want)).toBeLessThan(1e-5 * want);
+    expect(createLoss('logcosh', {}, registry)).toBe(logCosh);
+  });
+
+  it('a wrong-shape input gets the one-line error every built-in gives (GdfoError BAD_SHAPE)', () => {
+    const short = t.subarray(0, 5);
+    for (const l of [logCosh, klLoss()]) {
+      let err: unknown;
+      try {
+        l.value(s, short, y, classes);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(GdfoError);
+      expect(err).toMatchObject({ code: 'BAD_SHAPE', message: `loss ${l.name}: teacher has 5 entries, expected 24 (rows × classes like student)` });
+    }
+    expect(() => logCosh.value(s, null, y, classes)).toThrow('loss logcosh: teacher logits are required (got null)');
+    expect(() => logCosh.value(s, t, y, 5)).toThrow('loss logcosh: logits has 24 entries, expected a positive multiple of classes = 5');
+    tf.tidy(() => {
+      const [st, , yt] = tensors();
+      expect(() => logCosh.tensor(st, tf.zeros([rows, 3]), yt)).toThrow(
+        expect.objectContaining({ code: 'BAD_SHAPE', message: 'loss logcosh: teacher must have shape [6,4] like student, got [6,3]' }),
+      );
+      expect(() => logCosh.tensor(st, st, tf.tensor1d([0, 1], 'int32'))).toThrow('loss logcosh: labels must have shape [6], got [2]');
+    });
+  });
+
+  it('a mixture resolves its components through the registry, so a plugin loss can be mixed', async () => {
+    const registry = await host();
+    const components = [
+      { name: 'ce', weight: 0.25 },
+      { name: 'logcosh', weight: 0.75 },
+    ];
+    const m = registry.resolveSync<TfDistillationLoss>('loss', 'mixture', { components });
+    expect(m.params).toEqual({ formula: '0.25*ce + 0.75*logcosh' });
+    expect(m.usesTeacher).toBe(true);
+    const want = 0.25 * ceLoss().value(s, t, y, classes) + 0.75 * logCosh.value(s, t, y, classes);
+    expect(m.value(s, t, y, classes)).toBeCloseTo(want, 12);
+    const got = tf.tidy(() => m.tensor(...tensors()).dataSync()[0] as number);
+    expect(Math.abs(got - want)).toBeLessThan(1e-5 * want);
+    // without the plugin the same name is unknown, and the message lists what is registered
+    expect(() => createLoss('mixture', { components })).toThrow('loss: unknown loss "logcosh"; expected one of ce, hinge, kl, mse, kd, mixture');
+    expect(() => createLoss('focal', {}, registry)).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_COMPONENT', message: 'loss: unknown loss "focal"; expected one of ce, hinge, kl, mse, kd, mixture, logcosh' }),
+    );
+  });
+
+  it('every built-in is registered with a description; kd is exactly the mixture of ce and kl', async () => {
+    const registry = await host();
+    for (const name of LOSS_NAMES) expect(registry.get('loss', name).description).not.toBe('');
+    const kd = registry.resolveSync<TfDistillationLoss>('loss', 'kd', { beta: 0.3, tau: 3 });
+    const mix = registry.resolveSync<TfDistillationLoss>('loss', 'mixture', { components: [{ name: 'ce', weight: 0.7 }, { name: 'kl', weight: 0.3, options: { tau: 3 } }] });
+    expect(kd.value(s, t, y, classes)).toBe(mix.value(s, t, y, classes));
+  });
+
+  it('a definition missing a path is refused in one line (BAD_LOSS)', () => {
+    expect(() => defineLoss({ name: 'half', usesTeacher: false, value: () => 0 })).toThrow(
+      expect.objectContaining({ code: 'BAD_LOSS', message: 'defineLoss half: needs tensor(student, teacher, labels) or rows' }),
+    );
   });
 });

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { GdfoError } from '@gdfo/core';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -120,9 +121,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (prefer && prefer !== 'auto') {
     const p = (prefer === 'node' ? 'tensorflow' : prefer === 'node-gpu' || prefer === 'gpu' ? 'tensorflow-gpu' : prefer) as BackendName;
     if (!BACKEND_ORDER.includes(p)) {
-      throw new Error(`backend: expected one of ${BACKEND_ORDER.join(', ')} or auto, got '${prefer}'`);
+      throw new GdfoError('BAD_OPTION', `backend: expected one of ${BACKEND_ORDER.join(', ')} or auto, got '${prefer}'`);
     }
-    if (!(await tryBackend(p, native))) throw new Error(`backend: '${p}' could not be loaded on this machine`);
+    if (!(await tryBackend(p, native))) throw new GdfoError('NO_BACKEND', `backend: '${p}' could not be loaded on this machine`);
     chosen = p;
     return p;
   }
@@ -134,7 +135,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     }
     options.log?.(`backend: ${name} unavailable`);
   }
-  throw new Error('backend: no tfjs backend could be initialised');
+  throw new GdfoError('NO_BACKEND', 'backend: no tfjs backend could be initialised');
 }
 
 /** The backend chosen by `initBackend`, or tfjs's current backend name. */

@@ -5,6 +5,7 @@
  * 'Ġ'), and the pair of lowest rank is merged until none is left. Cased: nothing is normalised.
  */
 import { VocabularyTable, type SpecialIds, type Tokenizer } from './tokenizer.js';
+import { GdfoError } from '@gdfo/core';
 
 const PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
@@ -49,12 +50,12 @@ function tableOf(vocab: Record<string, number>, source: string): { tokens: strin
   const index = new Map<string, number>();
   const tokens: string[] = [];
   for (const [tok, id] of Object.entries(vocab)) {
-    if (!Number.isInteger(id) || id < 0) throw new Error(`${source}: token ${JSON.stringify(tok)} has id ${String(id)}, expected a non-negative integer`);
-    if (tokens[id] !== undefined) throw new Error(`${source}: id ${id} is given to both ${JSON.stringify(tokens[id])} and ${JSON.stringify(tok)}`);
+    if (!Number.isInteger(id) || id < 0) throw new GdfoError('BAD_CHECKPOINT', `${source}: token ${JSON.stringify(tok)} has id ${String(id)}, expected a non-negative integer`);
+    if (tokens[id] !== undefined) throw new GdfoError('BAD_CHECKPOINT', `${source}: id ${id} is given to both ${JSON.stringify(tokens[id])} and ${JSON.stringify(tok)}`);
     index.set(tok, id);
     tokens[id] = tok;
   }
-  for (let i = 0; i < tokens.length; i++) if (tokens[i] === undefined) throw new Error(`${source}: id ${i} is missing (ids must be 0 … ${tokens.length - 1})`);
+  for (let i = 0; i < tokens.length; i++) if (tokens[i] === undefined) throw new GdfoError('BAD_CHECKPOINT', `${source}: id ${i} is missing (ids must be 0 … ${tokens.length - 1})`);
   return { tokens, index };
 }
 
@@ -80,7 +81,7 @@ export class ByteLevelBpeTokenizer extends VocabularyTable implements Tokenizer 
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       if (line === '' || (i === 0 && line.startsWith('#version'))) return;
       const parts = line.split(' ');
-      if (parts.length !== 2 || !parts[0] || !parts[1]) throw new Error(`${source}: line ${i + 1} must hold two symbols separated by one space, got ${JSON.stringify(line)}`);
+      if (parts.length !== 2 || !parts[0] || !parts[1]) throw new GdfoError('BAD_CHECKPOINT', `${source}: line ${i + 1} must hold two symbols separated by one space, got ${JSON.stringify(line)}`);
       out.push([parts[0], parts[1]]);
     });
     return out;

@@ -15,6 +15,7 @@ import { MaskedLM, validateConfig, weightShapes, type ModelConfig, type Weights 
 import { WordPieceTokenizer } from './tokenizer.js';
 import type { LoadedModel } from './loaded.js';
 import { isHuggingFaceFolder, loadHuggingFace } from './hf.js';
+import { GdfoError } from '@gdfo/core';
 
 export type WeightDtype = 'float32' | 'float16';
 
@@ -100,8 +101,8 @@ export function saveCheckpoint(dir: string, loaded: Omit<LoadedModel, 'meta' | '
   const dtype = options.dtype ?? 'float32';
   mkdirSync(dir, { recursive: true });
   const { model, tokenizer } = loaded;
-  if (!(tokenizer instanceof WordPieceTokenizer)) throw new Error(`checkpoint: only WordPiece models are written in the gdfo-mlm format (this one has a ${tokenizer.kind} tokenizer)`);
-  if (tokenizer.size !== model.config.vocabSize) throw new Error(`checkpoint: tokenizer has ${tokenizer.size} tokens, model expects ${model.config.vocabSize}`);
+  if (!(tokenizer instanceof WordPieceTokenizer)) throw new GdfoError('BAD_OPTION', `checkpoint: only WordPiece models are written in the gdfo-mlm format (this one has a ${tokenizer.kind} tokenizer)`);
+  if (tokenizer.size !== model.config.vocabSize) throw new GdfoError('BAD_CHECKPOINT', `checkpoint: tokenizer has ${tokenizer.size} tokens, model expects ${model.config.vocabSize}`);
   const named = weightShapes(model.config).map(([name]) => [name, model.weights[name]!] as [string, tf.Tensor]);
   const { bytes, tensors } = packTensors(named, dtype);
   writeFileAtomic(join(dir, 'weights.bin'), bytes);
@@ -120,11 +121,11 @@ export function saveCheckpoint(dir: string, loaded: Omit<LoadedModel, 'meta' | '
 }
 
 function readJson(path: string): unknown {
-  if (!existsSync(path)) throw new Error(`checkpoint: ${path} does not exist`);
+  if (!existsSync(path)) throw new GdfoError('NOT_FOUND', `checkpoint: ${path} does not exist`);
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`checkpoint: ${path} is not valid JSON (${(e as Error).message})`);
+    throw new GdfoError('BAD_CHECKPOINT', `checkpoint: ${path} is not valid JSON (${(e as Error).message})`);
   }
 }
 
@@ -134,23 +135,23 @@ function readJson(path: string): unknown {
  */
 export function loadCheckpoint(dir: string): LoadedModel {
   const configPath = join(dir, 'config.json');
-  if (!existsSync(configPath)) throw new Error(`checkpoint: ${configPath} does not exist (expected a Hugging Face BERT/RoBERTa folder or a gdfo-mlm checkpoint)`);
+  if (!existsSync(configPath)) throw new GdfoError('NOT_FOUND', `checkpoint: ${configPath} does not exist (expected a Hugging Face BERT/RoBERTa folder or a gdfo-mlm checkpoint)`);
   if (isHuggingFaceFolder(dir)) return loadHuggingFace(dir);
   const c = readJson(configPath) as CheckpointConfig;
-  if (c.format !== 'gdfo-mlm' || c.formatVersion !== 1) throw new Error(`checkpoint: ${configPath} is not a gdfo-mlm v1 checkpoint (format '${String(c.format)}', version ${String(c.formatVersion)})`);
+  if (c.format !== 'gdfo-mlm' || c.formatVersion !== 1) throw new GdfoError('BAD_CHECKPOINT', `checkpoint: ${configPath} is not a gdfo-mlm v1 checkpoint (format '${String(c.format)}', version ${String(c.formatVersion)})`);
   validateConfig(c.model);
   const tokenizer = WordPieceTokenizer.fromVocabText(readFileSync(join(dir, c.tokenizer.file), 'utf8'), join(dir, c.tokenizer.file));
   const wpath = join(dir, c.weights.file);
-  if (!existsSync(wpath)) throw new Error(`checkpoint: ${wpath} does not exist`);
+  if (!existsSync(wpath)) throw new GdfoError('NOT_FOUND', `checkpoint: ${wpath} does not exist`);
   const bytes = new Uint8Array(readFileSync(wpath));
   const digest = sha256(bytes);
-  if (digest !== c.weights.sha256) throw new Error(`checkpoint: ${wpath} sha256 ${digest} does not match config.json (${c.weights.sha256}); the file is corrupt or was replaced`);
+  if (digest !== c.weights.sha256) throw new GdfoError('BAD_CHECKPOINT', `checkpoint: ${wpath} sha256 ${digest} does not match config.json (${c.weights.sha256}); the file is corrupt or was replaced`);
   const byName = new Map(c.weights.tensors.map((t) => [t.name, t]));
   const weights: Weights = {};
   for (const [name, shape] of weightShapes(c.model)) {
     const t = byName.get(name);
-    if (!t) throw new Error(`checkpoint: ${configPath} lacks tensor '${name}'`);
-    if (t.shape.join(',') !== shape.join(',')) throw new Error(`checkpoint: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    if (!t) throw new GdfoError('BAD_CHECKPOINT', `checkpoint: ${configPath} lacks tensor '${name}'`);
+    if (t.shape.join(',') !== shape.join(',')) throw new GdfoError('BAD_CHECKPOINT', `checkpoint: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
     const size = shape.reduce((a, b) => a * b, 1);
     weights[name] = tf.tensor(unpackTensor(bytes, c.weights.dtype, t.offset, size), shape);
   }

@@ -6,6 +6,7 @@
  */
 import type { EncodedBatch } from './model.js';
 import type { Tokenizer } from './tokenizer.js';
+import { GdfoError } from '@gdfo/core';
 
 export interface ClozeExample {
   readonly text: string;
@@ -54,8 +55,8 @@ export class ClozeTemplate {
       }
       space = false;
     }
-    if (masks !== 1) throw new Error(`template: expected exactly one {mask} in '${source}', found ${masks}`);
-    if (texts < 1) throw new Error(`template: expected a {text} placeholder in '${source}'`);
+    if (masks !== 1) throw new GdfoError('BAD_TASK', `template: expected exactly one {mask} in '${source}', found ${masks}`);
+    if (texts < 1) throw new GdfoError('BAD_TASK', `template: expected a {text} placeholder in '${source}'`);
     this.usesTextB = this.parts.some((p) => p.kind === 'textB');
   }
 
@@ -74,13 +75,13 @@ export class ClozeTemplate {
   }
 
   private renderNew(example: ClozeExample, budget: number): { ids: number[]; mask: number } {
-    if (this.usesTextB && example.textB === undefined) throw new Error(`template '${this.source}' needs textB, the example has none`);
+    if (this.usesTextB && example.textB === undefined) throw new GdfoError('BAD_DATA', `template '${this.source}' needs textB, the example has none`);
     const spaceOf = (kind: 'text' | 'textB') => this.parts.some((p) => p.kind === kind && p.space);
     let a = this.tokenizer.encode(example.text, { leadingSpace: spaceOf('text') });
     let b = this.usesTextB ? this.tokenizer.encode(example.textB ?? '', { leadingSpace: spaceOf('textB') }) : [];
     const fixed = this.parts.reduce((n, p) => n + (p.kind === 'lit' ? p.ids.length : p.kind === 'mask' ? 1 : 0), 0);
     let room = budget - fixed;
-    if (room < 2) throw new Error(`template: '${this.source}' leaves no room for the text within ${budget} positions`);
+    if (room < 2) throw new GdfoError('BAD_PROMPT', `template: '${this.source}' leaves no room for the text within ${budget} positions`);
     const texts = this.parts.filter((p) => p.kind === 'text').length;
     while (a.length * texts + b.length > room) {
       if (a.length >= b.length) a = a.slice(0, a.length - 1);
@@ -121,9 +122,9 @@ export interface ClozeLayout {
 /** Encodes examples into one padded batch (padded to the longest row). */
 export function buildClozeBatch(template: ClozeTemplate, examples: readonly ClozeExample[], layout: ClozeLayout): ClozeBatch {
   const L = layout.promptLength;
-  if (L > 0 && layout.mode === 'add' && L > layout.promptTokens.length) throw new Error(`prompt: length ${L} exceeds the ${layout.promptTokens.length} fixed prompt tokens of this model`);
+  if (L > 0 && layout.mode === 'add' && L > layout.promptTokens.length) throw new GdfoError('BAD_PROMPT', `prompt: length ${L} exceeds the ${layout.promptTokens.length} fixed prompt tokens of this model`);
   const budget = layout.maxPositions - 2 - L;
-  if (budget < 3) throw new Error(`prompt: ${L} prompt positions + [CLS] + [SEP] leave ${Math.max(0, budget)} of the ${layout.maxPositions} input positions (maxLength, at most max_position_embeddings) for the template and text`);
+  if (budget < 3) throw new GdfoError('BAD_PROMPT', `prompt: ${L} prompt positions + [CLS] + [SEP] leave ${Math.max(0, budget)} of the ${layout.maxPositions} input positions (maxLength, at most max_position_embeddings) for the template and text`);
   const rows = examples.map((e) => template.render(e, budget));
   const seq = Math.max(...rows.map((r) => r.ids.length)) + 2 + L;
   const B = examples.length;
@@ -150,7 +151,7 @@ export function verbalizerIds(tokenizer: Tokenizer, words: readonly string[], mo
   return Int32Array.from(
     words.map((w) => {
       const id = tokenizer.wordId(w);
-      if (id === undefined) throw new Error(`verbalizer: '${w}' is not a single token of ${modelName}'s vocabulary (it splits into ${JSON.stringify(tokenizer.tokens(w))})`);
+      if (id === undefined) throw new GdfoError('BAD_TASK', `verbalizer: '${w}' is not a single token of ${modelName}'s vocabulary (it splits into ${JSON.stringify(tokenizer.tokens(w))})`);
       return id;
     }),
   );

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { GdfoError } from '@gdfo/core';
 
 export interface CorpusSource {
   readonly name: string;
@@ -34,7 +35,7 @@ function packageDir(name: string): string {
   try {
     return dirname(require_.resolve(`${name}/package.json`));
   } catch {
-    throw new Error(`corpus: package '${name}' is not installed (npm ci installs it with @gdfo/models)`);
+    throw new GdfoError('NOT_FOUND', `corpus: package '${name}' is not installed (npm ci installs it with @gdfo/models)`);
   }
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '@gdfo/core';
+import { createRng, GdfoError } from '@gdfo/core';
 import { initBackend } from './backend.js';
 import { ByteLevelBpeTokenizer } from './bpe.js';
 import { huggingFaceTensorShapes } from './hf.js';
@@ -277,6 +277,21 @@ test('malformed folders give one line naming the file and the field or tensor', 
     expect([what, err?.message]).toEqual([what, expect.stringMatching(msg)]);
     expect(err!.message).not.toContain('\n');
   }
+});
+
+test('errors carry a stable code: a folder missing a tensor is BAD_CHECKPOINT, a missing folder NOT_FOUND', () => {
+  const m = new Map(bertTensors('code'));
+  m.delete('bert.encoder.layer.0.attention.self.query.weight');
+  const dir = writeBert('code-missing', m);
+  let err: unknown;
+  try {
+    loadCheckpoint(dir);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(GdfoError);
+  expect(err).toMatchObject({ code: 'BAD_CHECKPOINT', message: expect.stringMatching(/code-missing\/model.safetensors: missing tensor 'bert.encoder.layer.0.attention.self.query.weight'$/) });
+  expect(() => loadCheckpoint(join(dir, 'nowhere'))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
 });
 
 test('a prompt plus input beyond max_position_embeddings is refused in one line', () => {

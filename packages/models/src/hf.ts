@@ -16,19 +16,20 @@ import { defaultPromptTokens, type LoadedModel } from './loaded.js';
 import { MaskedLM, weightShapes, type ModelConfig, type Weights } from './model.js';
 import { readSafetensorsFolder, type TensorEntry } from './safetensors.js';
 import { WordPieceTokenizer, type SpecialIds, type Tokenizer } from './tokenizer.js';
+import { GdfoError } from '@gdfo/core';
 
 export const HF_MODEL_TYPES = ['bert', 'roberta'] as const;
 export type HfModelType = (typeof HF_MODEL_TYPES)[number];
 
 function readJsonFile(path: string): Record<string, unknown> {
-  if (!existsSync(path)) throw new Error(`${path} does not exist`);
+  if (!existsSync(path)) throw new GdfoError('NOT_FOUND', `${path} does not exist`);
   let v: unknown;
   try {
     v = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new GdfoError('BAD_CHECKPOINT', `${path}: not valid JSON (${(e as Error).message})`);
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${path}: expected a JSON object`);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new GdfoError('BAD_CHECKPOINT', `${path}: expected a JSON object`);
   return v as Record<string, unknown>;
 }
 
@@ -47,29 +48,29 @@ export function isHuggingFaceFolder(dir: string): boolean {
 /** The project's model config from a Hugging Face `config.json` (one-line errors naming the field). */
 export function configFromHuggingFace(raw: Record<string, unknown>, path: string, name: string): ModelConfig & { readonly modelType: HfModelType } {
   const type = raw.model_type;
-  if (typeof type !== 'string' || !(HF_MODEL_TYPES as readonly string[]).includes(type)) throw new Error(`${path}: model_type ${JSON.stringify(type)} is not supported (expected one of ${HF_MODEL_TYPES.join(', ')})`);
+  if (typeof type !== 'string' || !(HF_MODEL_TYPES as readonly string[]).includes(type)) throw new GdfoError('BAD_CHECKPOINT', `${path}: model_type ${JSON.stringify(type)} is not supported (expected one of ${HF_MODEL_TYPES.join(', ')})`);
   const int = (field: string, fallback?: number): number => {
     const v = raw[field] ?? fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${path}: '${field}' must be a positive integer, got ${JSON.stringify(raw[field])}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new GdfoError('BAD_CHECKPOINT', `${path}: '${field}' must be a positive integer, got ${JSON.stringify(raw[field])}`);
     return v;
   };
   const act = raw.hidden_act ?? 'gelu';
-  if (act !== 'gelu') throw new Error(`${path}: hidden_act ${JSON.stringify(act)} is not supported (expected 'gelu', the exact erf GELU)`);
+  if (act !== 'gelu') throw new GdfoError('BAD_CHECKPOINT', `${path}: hidden_act ${JSON.stringify(act)} is not supported (expected 'gelu', the exact erf GELU)`);
   const posType = raw.position_embedding_type ?? 'absolute';
-  if (posType !== 'absolute') throw new Error(`${path}: position_embedding_type ${JSON.stringify(posType)} is not supported (expected 'absolute')`);
-  if (raw.tie_word_embeddings === false) throw new Error(`${path}: tie_word_embeddings false is not supported (the decoder must be the word embeddings)`);
+  if (posType !== 'absolute') throw new GdfoError('BAD_CHECKPOINT', `${path}: position_embedding_type ${JSON.stringify(posType)} is not supported (expected 'absolute')`);
+  if (raw.tie_word_embeddings === false) throw new GdfoError('BAD_CHECKPOINT', `${path}: tie_word_embeddings false is not supported (the decoder must be the word embeddings)`);
   const eps = raw.layer_norm_eps ?? 1e-12;
-  if (typeof eps !== 'number' || !(eps > 0)) throw new Error(`${path}: 'layer_norm_eps' must be a positive number, got ${JSON.stringify(raw.layer_norm_eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0)) throw new GdfoError('BAD_CHECKPOINT', `${path}: 'layer_norm_eps' must be a positive number, got ${JSON.stringify(raw.layer_norm_eps)}`);
   const hidden = int('hidden_size');
   const heads = int('num_attention_heads');
-  if (hidden % heads !== 0) throw new Error(`${path}: hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}`);
+  if (hidden % heads !== 0) throw new GdfoError('BAD_CHECKPOINT', `${path}: hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}`);
   const maxPos = int('max_position_embeddings');
   let offset = 0;
   if (type === 'roberta') {
     const pad = raw.pad_token_id ?? 1;
-    if (typeof pad !== 'number' || !Number.isInteger(pad) || pad < 0) throw new Error(`${path}: 'pad_token_id' must be a non-negative integer, got ${JSON.stringify(raw.pad_token_id)}`);
+    if (typeof pad !== 'number' || !Number.isInteger(pad) || pad < 0) throw new GdfoError('BAD_CHECKPOINT', `${path}: 'pad_token_id' must be a non-negative integer, got ${JSON.stringify(raw.pad_token_id)}`);
     offset = pad + 1;
-    if (maxPos <= offset + 3) throw new Error(`${path}: max_position_embeddings ${maxPos} leaves no positions after the offset ${offset} (pad_token_id + 1)`);
+    if (maxPos <= offset + 3) throw new GdfoError('BAD_CHECKPOINT', `${path}: max_position_embeddings ${maxPos} leaves no positions after the offset ${offset} (pad_token_id + 1)`);
   }
   return {
     name,
@@ -164,9 +165,9 @@ export function weightsFromHuggingFace(dir: string, c: ModelConfig, type: HfMode
     for (const [ours, shape] of weightShapes(c)) {
       const spec = names.get(ours)!;
       const found: TensorEntry | undefined = spec.names.map((n) => tensors.get(n)).find((t) => t !== undefined);
-      if (!found) throw new Error(`${file}: missing tensor '${spec.names[0]}'`);
+      if (!found) throw new GdfoError('BAD_CHECKPOINT', `${file}: missing tensor '${spec.names[0]}'`);
       const theirs = spec.transpose ? [shape[1]!, shape[0]!] : shape;
-      if (found.shape.join(',') !== theirs.join(',')) throw new Error(`${found.file}: tensor '${found.name}' has shape [${found.shape.join(', ')}], expected [${theirs.join(', ')}] (from config.json)`);
+      if (found.shape.join(',') !== theirs.join(',')) throw new GdfoError('BAD_CHECKPOINT', `${found.file}: tensor '${found.name}' has shape [${found.shape.join(', ')}], expected [${theirs.join(', ')}] (from config.json)`);
       const data = found.read();
       weights[ours] = tf.tensor(spec.transpose ? transpose2d(data, theirs[0]!, theirs[1]!) : data, shape);
     }
@@ -199,18 +200,18 @@ export function tokenizerFromHuggingFace(dir: string, type: HfModelType): Tokeni
   const specialTokens = specialNames(tc);
   if (type === 'bert') {
     const vocabPath = join(dir, 'vocab.txt');
-    if (!existsSync(vocabPath)) throw new Error(`${vocabPath} does not exist (a BERT folder needs its WordPiece vocabulary)`);
+    if (!existsSync(vocabPath)) throw new GdfoError('NOT_FOUND', `${vocabPath} does not exist (a BERT folder needs its WordPiece vocabulary)`);
     const lower = tc.do_lower_case ?? true;
-    if (typeof lower !== 'boolean') throw new Error(`${tcPath}: 'do_lower_case' must be true or false, got ${JSON.stringify(tc.do_lower_case)}`);
+    if (typeof lower !== 'boolean') throw new GdfoError('BAD_CHECKPOINT', `${tcPath}: 'do_lower_case' must be true or false, got ${JSON.stringify(tc.do_lower_case)}`);
     const strip = tc.strip_accents ?? null;
-    if (strip !== null && typeof strip !== 'boolean') throw new Error(`${tcPath}: 'strip_accents' must be true, false or null, got ${JSON.stringify(tc.strip_accents)}`);
+    if (strip !== null && typeof strip !== 'boolean') throw new GdfoError('BAD_CHECKPOINT', `${tcPath}: 'strip_accents' must be true, false or null, got ${JSON.stringify(tc.strip_accents)}`);
     const chinese = tc.tokenize_chinese_chars ?? true;
-    if (typeof chinese !== 'boolean') throw new Error(`${tcPath}: 'tokenize_chinese_chars' must be true or false, got ${JSON.stringify(tc.tokenize_chinese_chars)}`);
+    if (typeof chinese !== 'boolean') throw new GdfoError('BAD_CHECKPOINT', `${tcPath}: 'tokenize_chinese_chars' must be true or false, got ${JSON.stringify(tc.tokenize_chinese_chars)}`);
     return WordPieceTokenizer.fromVocabText(readFileSync(vocabPath, 'utf8'), vocabPath, { lowercase: lower, stripAccents: strip ?? lower, chineseChars: chinese, specialTokens });
   }
   const vocabPath = join(dir, 'vocab.json');
   const mergesPath = join(dir, 'merges.txt');
-  if (!existsSync(vocabPath) || !existsSync(mergesPath)) throw new Error(`${dir}: a RoBERTa folder needs vocab.json and merges.txt (byte-level BPE)`);
+  if (!existsSync(vocabPath) || !existsSync(mergesPath)) throw new GdfoError('NOT_FOUND', `${dir}: a RoBERTa folder needs vocab.json and merges.txt (byte-level BPE)`);
   const vocab = readJsonFile(vocabPath) as Record<string, number>;
   return new ByteLevelBpeTokenizer(vocab, ByteLevelBpeTokenizer.parseMerges(readFileSync(mergesPath, 'utf8'), mergesPath), { source: vocabPath, specialTokens });
 }
@@ -222,7 +223,7 @@ export function loadHuggingFace(dir: string): LoadedModel {
   const raw = readJsonFile(configPath);
   const { modelType, ...config } = configFromHuggingFace(raw, configPath, basename(abs));
   const tokenizer = tokenizerFromHuggingFace(abs, modelType);
-  if (tokenizer.size > config.vocabSize) throw new Error(`${configPath}: vocab_size ${config.vocabSize} is smaller than the tokenizer's ${tokenizer.size} tokens`);
+  if (tokenizer.size > config.vocabSize) throw new GdfoError('BAD_CHECKPOINT', `${configPath}: vocab_size ${config.vocabSize} is smaller than the tokenizer's ${tokenizer.size} tokens`);
   const weights = weightsFromHuggingFace(abs, config, modelType);
   const trainingPath = join(abs, 'training.json');
   const meta: Record<string, unknown> = { source: 'huggingface', modelType };
@@ -264,7 +265,7 @@ export function encodeWithMask(tokenizer: Tokenizer, text: string, maskLiteral =
 /** Compares a loaded model with a `golden.json` (ids, verbalizer-word logits at the mask, top-5 fills). */
 export function checkGolden(loaded: LoadedModel, goldenPath: string): GoldenCheck {
   const golden = readJsonFile(goldenPath) as { cases?: GoldenCase[] };
-  if (!Array.isArray(golden.cases)) throw new Error(`${goldenPath}: 'cases' must be an array`);
+  if (!Array.isArray(golden.cases)) throw new GdfoError('BAD_DATA', `${goldenPath}: 'cases' must be an array`);
   const { model, tokenizer } = loaded;
   let idsMatched = 0;
   let top5Matched = 0;
@@ -274,7 +275,7 @@ export function checkGolden(loaded: LoadedModel, goldenPath: string): GoldenChec
     if (ids.join(',') === c.ids.join(',')) idsMatched++;
     const words = Object.keys(c.word_logits);
     const wordIds = Int32Array.from(words.map((w) => tokenizer.wordId(w) ?? -1));
-    if (wordIds.includes(-1)) throw new Error(`${goldenPath}: a verbalizer word of '${c.text}' is not one token`);
+    if (wordIds.includes(-1)) throw new GdfoError('BAD_DATA', `${goldenPath}: a verbalizer word of '${c.text}' is not one token`);
     const batch = { ids: Int32Array.from(c.ids), batch: 1, seq: c.ids.length, lengths: Int32Array.from([c.ids.length]) };
     const [logits, top] = tf.tidy(() => {
       const h = model.forward(batch, { outRows: Int32Array.from([c.mask_index]) });

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { addRow, attention, gatherRows, gelu, geluExact, layerNorm, matmul2d } from './ops.js';
+import { GdfoError } from '@gdfo/core';
 
 export interface ModelConfig {
   readonly name: string;
@@ -40,14 +41,14 @@ export function validateConfig(c: ModelConfig): void {
   const ints: (keyof ModelConfig)[] = ['vocabSize', 'hidden', 'layers', 'heads', 'ffn', 'maxPositions'];
   for (const k of ints) {
     const v = c[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`model config: '${k}' must be a positive integer, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new GdfoError('BAD_CONFIG', `model config: '${k}' must be a positive integer, got ${String(v)}`);
   }
-  if (c.hidden % c.heads !== 0) throw new Error(`model config: 'hidden' (${c.hidden}) must be a multiple of 'heads' (${c.heads})`);
-  if (c.arch !== undefined && c.arch !== 'pre-ln' && c.arch !== 'bert') throw new Error(`model config: 'arch' must be 'pre-ln' or 'bert', got ${JSON.stringify(c.arch)}`);
-  if (c.layerNormEps !== undefined && !(c.layerNormEps > 0)) throw new Error(`model config: 'layerNormEps' must be a positive number, got ${String(c.layerNormEps)}`);
+  if (c.hidden % c.heads !== 0) throw new GdfoError('BAD_CONFIG', `model config: 'hidden' (${c.hidden}) must be a multiple of 'heads' (${c.heads})`);
+  if (c.arch !== undefined && c.arch !== 'pre-ln' && c.arch !== 'bert') throw new GdfoError('BAD_CONFIG', `model config: 'arch' must be 'pre-ln' or 'bert', got ${JSON.stringify(c.arch)}`);
+  if (c.layerNormEps !== undefined && !(c.layerNormEps > 0)) throw new GdfoError('BAD_CONFIG', `model config: 'layerNormEps' must be a positive number, got ${String(c.layerNormEps)}`);
   for (const k of ['typeVocabSize', 'positionOffset'] as const) {
     const v = c[k];
-    if (v !== undefined && (!Number.isInteger(v) || v < (k === 'typeVocabSize' ? 1 : 0))) throw new Error(`model config: '${k}' must be a ${k === 'typeVocabSize' ? 'positive' : 'non-negative'} integer, got ${String(v)}`);
+    if (v !== undefined && (!Number.isInteger(v) || v < (k === 'typeVocabSize' ? 1 : 0))) throw new GdfoError('BAD_CONFIG', `model config: '${k}' must be a ${k === 'typeVocabSize' ? 'positive' : 'non-negative'} integer, got ${String(v)}`);
   }
 }
 
@@ -145,8 +146,8 @@ export class MaskedLM {
     validateConfig(config);
     for (const [name, shape] of weightShapes(config)) {
       const t = weights[name];
-      if (!t) throw new Error(`model weights: missing '${name}'`);
-      if (t.shape.join(',') !== shape.join(',')) throw new Error(`model weights: '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+      if (!t) throw new GdfoError('BAD_CHECKPOINT', `model weights: missing '${name}'`);
+      if (t.shape.join(',') !== shape.join(',')) throw new GdfoError('BAD_CHECKPOINT', `model weights: '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
     }
     this.config = config;
     this.weights = weights;
@@ -154,7 +155,7 @@ export class MaskedLM {
 
   w<T extends tf.Tensor = tf.Tensor2D>(name: string): T {
     const t = this.weights[name];
-    if (!t) throw new Error(`model weights: missing '${name}'`);
+    if (!t) throw new GdfoError('BAD_CHECKPOINT', `model weights: missing '${name}'`);
     return t as T;
   }
 
@@ -174,7 +175,7 @@ export class MaskedLM {
     const { batch: B, seq: S } = batch;
     if (S > c.maxPositions) {
       const L = options.prompt?.length ?? 0;
-      throw new Error(`model input: ${S} positions${L ? ` (a prompt of ${L} + ${S - L} input tokens)` : ''} exceed the ${c.maxPositions} positions of ${c.name} (max_position_embeddings); shorten the prompt or maxLength`);
+      throw new GdfoError('BAD_PROMPT', `model input: ${S} positions${L ? ` (a prompt of ${L} + ${S - L} input tokens)` : ''} exceed the ${c.maxPositions} positions of ${c.name} (max_position_embeddings); shorten the prompt or maxLength`);
     }
     const bert = archOf(c) === 'bert';
     const eps = c.layerNormEps ?? (bert ? 1e-12 : 1e-5);
@@ -208,7 +209,7 @@ export class MaskedLM {
       const d = prompt.deep;
       const perRow = d.rank === 4;
       const layers = d.shape[perRow ? 1 : 0]!;
-      if (layers !== c.layers) throw new Error(`deep prompt: covers ${layers} layers, the model has ${c.layers}`);
+      if (layers !== c.layers) throw new GdfoError('BAD_PROMPT', `deep prompt: covers ${layers} layers, the model has ${c.layers}`);
       deepPads = tf.unstack(d, perRow ? 1 : 0).map((t) => {
         const padded = padPositions(t, prompt.start, S);
         return perRow ? padded : tf.expandDims(padded, 0);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { initBackend } from './backend.js';
 import { MODEL_PRESETS, pretrain } from './pretrain.js';
+import { GdfoError } from '@gdfo/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkgRoot = resolve(here, '..');
@@ -15,12 +16,12 @@ export function parseArgs(argv: readonly string[]): Record<string, string> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') continue;
-    if (!a.startsWith('--')) throw new Error(`pretrain: unexpected argument '${a}' (options are --name value)`);
+    if (!a.startsWith('--')) throw new GdfoError('BAD_ARGUMENT', `pretrain: unexpected argument '${a}' (options are --name value)`);
     const eq = a.indexOf('=');
     if (eq > 0) out[a.slice(2, eq)] = a.slice(eq + 1);
     else {
       const v = argv[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new Error(`pretrain: option ${a} needs a value`);
+      if (v === undefined || v.startsWith('--')) throw new GdfoError('BAD_ARGUMENT', `pretrain: option ${a} needs a value`);
       out[a.slice(2)] = v;
       i++;
     }
@@ -36,12 +37,12 @@ const DEFAULTS = {
 export async function main(argv: readonly string[]): Promise<void> {
   const a = parseArgs(argv);
   const which = a.model;
-  if (which !== 'teacher' && which !== 'student') throw new Error(`pretrain: --model must be 'teacher' or 'student', got '${String(which)}'`);
+  if (which !== 'teacher' && which !== 'student') throw new GdfoError('BAD_ARGUMENT', `pretrain: --model must be 'teacher' or 'student', got '${String(which)}'`);
   const cfg = MODEL_PRESETS[which];
   const num = (k: string, d: number): number => {
     if (a[k] === undefined) return d;
     const v = Number(a[k]);
-    if (!Number.isFinite(v)) throw new Error(`pretrain: --${k} must be a number, got '${a[k]}'`);
+    if (!Number.isFinite(v)) throw new GdfoError('BAD_ARGUMENT', `pretrain: --${k} must be a number, got '${a[k]}'`);
     return v;
   };
   const backend = await initBackend({ prefer: a.backend ?? process.env.GDFO_BACKEND ?? 'wasm' });

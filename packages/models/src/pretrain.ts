@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '@gdfo/core';
+import { createRng, GdfoError } from '@gdfo/core';
 import { buildCorpus, type CorpusSource } from './corpus.js';
 import { defaultPromptTokens } from './loaded.js';
 import { packTensors, roundWeightsToHalf, saveCheckpoint, sha256, unpackTensor, writeFileAtomic } from './checkpoint.js';
@@ -169,9 +169,9 @@ function loadState(dir: string, model: ModelConfig): TrainState | undefined {
   const jp = join(dir, 'state.json');
   if (!existsSync(jp)) return undefined;
   const j = JSON.parse(readFileSync(jp, 'utf8')) as { step: number; elapsed: number; history: TrainState['history']; model: ModelConfig; sha256: string; tensors: { name: string; shape: number[]; offset: number }[] };
-  if (JSON.stringify(j.model) !== JSON.stringify(model)) throw new Error(`pretrain: ${jp} belongs to another model configuration; use another --state directory`);
+  if (JSON.stringify(j.model) !== JSON.stringify(model)) throw new GdfoError('BAD_STATE', `pretrain: ${jp} belongs to another model configuration; use another --state directory`);
   const bytes = new Uint8Array(readFileSync(join(dir, 'state.bin')));
-  if (sha256(bytes) !== j.sha256) throw new Error(`pretrain: ${join(dir, 'state.bin')} does not match its sha256`);
+  if (sha256(bytes) !== j.sha256) throw new GdfoError('BAD_STATE', `pretrain: ${join(dir, 'state.bin')} does not match its sha256`);
   const s: TrainState = { step: j.step, elapsed: j.elapsed, history: j.history, weights: {}, m: {}, v: {} };
   for (const t of j.tensors) {
     const [kind, name] = [t.name.slice(0, 1), t.name.slice(2)];

@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fromHalfBits, toHalfBits } from './half.js';
+import { GdfoError } from '@gdfo/core';
 
 /** Dtypes read here (converted to float32). */
 export const SAFETENSORS_DTYPES = ['F32', 'F16', 'BF16'] as const;
@@ -51,18 +52,18 @@ export function decodeTensorBytes(bytes: Uint8Array, dtype: SafetensorsDtype): F
 
 /** Parses one safetensors file (held in memory). Tensors are decoded lazily by `read()`. */
 export function parseSafetensors(bytes: Uint8Array, file: string): Map<string, TensorEntry> {
-  if (bytes.length < 8) throw new Error(`${file}: truncated safetensors file (${bytes.length} bytes, the 8-byte header length is missing)`);
+  if (bytes.length < 8) throw new GdfoError('BAD_CHECKPOINT', `${file}: truncated safetensors file (${bytes.length} bytes, the 8-byte header length is missing)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
-  if (n > MAX_HEADER_BYTES) throw new Error(`${file}: safetensors header length ${n} exceeds the format's limit of ${MAX_HEADER_BYTES} bytes (not a safetensors file?)`);
-  if (8 + n > bytes.length) throw new Error(`${file}: truncated safetensors header (declares ${n} bytes, the file has ${bytes.length - 8} after the length)`);
+  if (n > MAX_HEADER_BYTES) throw new GdfoError('BAD_CHECKPOINT', `${file}: safetensors header length ${n} exceeds the format's limit of ${MAX_HEADER_BYTES} bytes (not a safetensors file?)`);
+  if (8 + n > bytes.length) throw new GdfoError('BAD_CHECKPOINT', `${file}: truncated safetensors header (declares ${n} bytes, the file has ${bytes.length - 8} after the length)`);
   let header: unknown;
   try {
     header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString('utf8'));
   } catch (e) {
-    throw new Error(`${file}: safetensors header is not valid JSON (${(e as Error).message})`);
+    throw new GdfoError('BAD_CHECKPOINT', `${file}: safetensors header is not valid JSON (${(e as Error).message})`);
   }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new Error(`${file}: safetensors header must be a JSON object`);
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new GdfoError('BAD_CHECKPOINT', `${file}: safetensors header must be a JSON object`);
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   const out = new Map<string, TensorEntry>();
@@ -70,24 +71,24 @@ export function parseSafetensors(bytes: Uint8Array, file: string): Map<string, T
     if (name === '__metadata__') continue;
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const where = `${file}: tensor '${name}'`;
-    if (!info || typeof info !== 'object') throw new Error(`${where}: expected an object with dtype, shape, data_offsets`);
-    if (typeof info.dtype !== 'string') throw new Error(`${where}: dtype must be a string`);
-    if (!Array.isArray(info.shape) || !info.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`${where}: shape must be an array of non-negative integers`);
+    if (!info || typeof info !== 'object') throw new GdfoError('BAD_CHECKPOINT', `${where}: expected an object with dtype, shape, data_offsets`);
+    if (typeof info.dtype !== 'string') throw new GdfoError('BAD_CHECKPOINT', `${where}: dtype must be a string`);
+    if (!Array.isArray(info.shape) || !info.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new GdfoError('BAD_CHECKPOINT', `${where}: shape must be an array of non-negative integers`);
     const offs = info.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[0] > offs[1]) throw new Error(`${where}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end`);
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[0] > offs[1]) throw new GdfoError('BAD_CHECKPOINT', `${where}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end`);
     const [begin, end] = offs as [number, number];
-    if (end > dataLength) throw new Error(`${where}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes; truncated file?)`);
+    if (end > dataLength) throw new GdfoError('BAD_CHECKPOINT', `${where}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes; truncated file?)`);
     const dtype = info.dtype;
     const shape = info.shape as number[];
     const size = shape.reduce((a, b) => a * b, 1);
-    if (isDtype(dtype) && end - begin !== size * WIDTH[dtype]) throw new Error(`${where}: ${end - begin} bytes do not hold shape [${shape.join(', ')}] of ${dtype} (${size * WIDTH[dtype]} bytes expected)`);
+    if (isDtype(dtype) && end - begin !== size * WIDTH[dtype]) throw new GdfoError('BAD_CHECKPOINT', `${where}: ${end - begin} bytes do not hold shape [${shape.join(', ')}] of ${dtype} (${size * WIDTH[dtype]} bytes expected)`);
     out.set(name, {
       name,
       dtype,
       shape,
       file,
       read: () => {
-        if (!isDtype(dtype)) throw new Error(`${where}: unsupported dtype ${dtype} (supported: ${SAFETENSORS_DTYPES.join(', ')})`);
+        if (!isDtype(dtype)) throw new GdfoError('BAD_CHECKPOINT', `${where}: unsupported dtype ${dtype} (supported: ${SAFETENSORS_DTYPES.join(', ')})`);
         return decodeTensorBytes(bytes.subarray(dataStart + begin, dataStart + end), dtype);
       },
     });
@@ -103,27 +104,27 @@ export function readSafetensorsFolder(dir: string): Map<string, TensorEntry> {
   const single = join(dir, 'model.safetensors');
   const index = join(dir, 'model.safetensors.index.json');
   if (existsSync(single)) return parseSafetensors(new Uint8Array(readFileSync(single)), single);
-  if (!existsSync(index)) throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json (only safetensors weights are read; convert pytorch_model.bin with transformers' save_pretrained(safe_serialization=True))`);
+  if (!existsSync(index)) throw new GdfoError('NOT_FOUND', `${dir}: no model.safetensors or model.safetensors.index.json (only safetensors weights are read; convert pytorch_model.bin with transformers' save_pretrained(safe_serialization=True))`);
   let parsed: { weight_map?: unknown };
   try {
     parsed = JSON.parse(readFileSync(index, 'utf8')) as { weight_map?: unknown };
   } catch (e) {
-    throw new Error(`${index}: not valid JSON (${(e as Error).message})`);
+    throw new GdfoError('BAD_CHECKPOINT', `${index}: not valid JSON (${(e as Error).message})`);
   }
   const map = parsed.weight_map;
-  if (!map || typeof map !== 'object') throw new Error(`${index}: weight_map must be an object of tensor name → shard file`);
+  if (!map || typeof map !== 'object') throw new GdfoError('BAD_CHECKPOINT', `${index}: weight_map must be an object of tensor name → shard file`);
   const files = [...new Set(Object.values(map as Record<string, unknown>))];
   const out = new Map<string, TensorEntry>();
   for (const f of files) {
-    if (typeof f !== 'string' || f.includes('/') || f.includes('\\')) throw new Error(`${index}: weight_map shard ${JSON.stringify(f)} must be a file name in the same folder`);
+    if (typeof f !== 'string' || f.includes('/') || f.includes('\\')) throw new GdfoError('BAD_CHECKPOINT', `${index}: weight_map shard ${JSON.stringify(f)} must be a file name in the same folder`);
     const path = join(dirname(index), f);
-    if (!existsSync(path)) throw new Error(`${index}: shard ${f} is missing`);
+    if (!existsSync(path)) throw new GdfoError('NOT_FOUND', `${index}: shard ${f} is missing`);
     for (const [name, t] of parseSafetensors(new Uint8Array(readFileSync(path)), path)) out.set(name, t);
   }
   for (const [name, f] of Object.entries(map as Record<string, string>)) {
     const t = out.get(name);
-    if (!t) throw new Error(`${index}: tensor '${name}' is not in shard ${f}`);
-    if (basename(t.file) !== f) throw new Error(`${index}: tensor '${name}' is mapped to ${f} but found in ${basename(t.file)}`);
+    if (!t) throw new GdfoError('BAD_CHECKPOINT', `${index}: tensor '${name}' is not in shard ${f}`);
+    if (basename(t.file) !== f) throw new GdfoError('BAD_CHECKPOINT', `${index}: tensor '${name}' is mapped to ${f} but found in ${basename(t.file)}`);
   }
   return out;
 }

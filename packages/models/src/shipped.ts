@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GdfoError } from '@gdfo/core';
 
 export const SHIPPED_CHECKPOINTS = ['mlm-4x256', 'mlm-2x128'] as const;
 export type ShippedCheckpoint = (typeof SHIPPED_CHECKPOINTS)[number];
@@ -17,9 +18,9 @@ export function isShippedName(name: string): name is ShippedCheckpoint | 'teache
 /** Absolute directory of a shipped model (works from src/ under jest and from dist/). */
 export function shippedCheckpoint(name: ShippedCheckpoint | 'teacher' | 'student'): string {
   const full = name === 'teacher' ? DEFAULT_TEACHER : name === 'student' ? DEFAULT_STUDENT : name;
-  if (!SHIPPED_CHECKPOINTS.includes(full)) throw new Error(`model: unknown shipped model '${name}' (known: teacher, student, ${SHIPPED_CHECKPOINTS.join(', ')}; or pass a folder path)`);
+  if (!SHIPPED_CHECKPOINTS.includes(full)) throw new GdfoError('NOT_FOUND', `model: unknown shipped model '${name}' (known: teacher, student, ${SHIPPED_CHECKPOINTS.join(', ')}; or pass a folder path)`);
   const dir = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'checkpoints', full);
-  if (!existsSync(join(dir, 'config.json'))) throw new Error(`model: ${dir} is missing (the shipped models are committed in packages/models/checkpoints)`);
+  if (!existsSync(join(dir, 'config.json'))) throw new GdfoError('NOT_FOUND', `model: ${dir} is missing (the shipped models are committed in packages/models/checkpoints)`);
   return dir;
 }
 

@@ -3,6 +3,7 @@
  * with '##' continuation pieces) and its deterministic trainer (BPE merges over word counts with the '##'
  * continuation prefix, as Hugging Face's WordPiece trainer does).
  */
+import { GdfoError } from '@gdfo/core';
 
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 export const PAD_ID = 0;
@@ -111,7 +112,7 @@ const SPECIAL_NAMES: Record<keyof SpecialIds, string> = { pad: '[PAD]', unk: '[U
 export function findSpecials(index: ReadonlyMap<string, number>, names: Record<keyof SpecialIds, string>, source: string): SpecialIds {
   const get = (k: keyof SpecialIds) => {
     const id = index.get(names[k]);
-    if (id === undefined) throw new Error(`${source}: the vocabulary has no ${k} token '${names[k]}'`);
+    if (id === undefined) throw new GdfoError('BAD_CHECKPOINT', `${source}: the vocabulary has no ${k} token '${names[k]}'`);
     return id;
   };
   return { pad: get('pad'), unk: get('unk'), cls: get('cls'), sep: get('sep'), mask: get('mask') };
@@ -141,7 +142,7 @@ export abstract class VocabularyTable {
 
   token(id: number): string {
     const t = this.vocab[id];
-    if (t === undefined) throw new Error(`tokenizer: id ${id} is outside the vocabulary (size ${this.size})`);
+    if (t === undefined) throw new GdfoError('BAD_OPTION', `tokenizer: id ${id} is outside the vocabulary (size ${this.size})`);
     return t;
   }
 }
@@ -149,7 +150,7 @@ export abstract class VocabularyTable {
 function indexOf(vocab: readonly string[], source: string): Map<string, number> {
   const index = new Map<string, number>();
   vocab.forEach((t, i) => {
-    if (index.has(t)) throw new Error(`${source}: duplicate token '${t}' at line ${i + 1}`);
+    if (index.has(t)) throw new GdfoError('BAD_CHECKPOINT', `${source}: duplicate token '${t}' at line ${i + 1}`);
     index.set(t, i);
   });
   return index;
@@ -242,7 +243,7 @@ export class WordPieceTokenizer extends VocabularyTable implements Tokenizer {
   static fromVocabText(text: string, source = 'vocab.txt', options: Omit<WordPieceOptions, 'source'> = {}): WordPieceTokenizer {
     const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
     if (lines[lines.length - 1] === '') lines.pop();
-    if (lines.length < SPECIAL_TOKENS.length) throw new Error(`${source}: expected a vocabulary with at least the special tokens, got ${lines.length} lines`);
+    if (lines.length < SPECIAL_TOKENS.length) throw new GdfoError('BAD_CHECKPOINT', `${source}: expected a vocabulary with at least the special tokens, got ${lines.length} lines`);
     return new WordPieceTokenizer(lines, { ...options, source });
   }
 }
@@ -312,7 +313,7 @@ export function trainWordPiece(wordCounts: Map<string, number>, options: TrainTo
   const minWord = options.minWordCount ?? 2;
   const force = (options.forceWords ?? []).map((w) => {
     const parts = basicTokenize(w);
-    if (parts.length !== 1) throw new Error(`tokenizer forceWords: '${w}' is not a single word`);
+    if (parts.length !== 1) throw new GdfoError('BAD_OPTION', `tokenizer forceWords: '${w}' is not a single word`);
     return parts[0]!;
   });
   // Alphabet: characters (word-initial and continuation forms) by count.
@@ -335,7 +336,7 @@ export function trainWordPiece(wordCounts: Map<string, number>, options: TrainTo
   for (const ch of alphabet) add(ch);
   for (const ch of alphabet) add('##' + ch);
   for (const w of [...new Set(force)].sort()) add(w);
-  if (symbols.length > options.vocabSize) throw new Error(`tokenizer vocabSize: ${options.vocabSize} is smaller than the ${symbols.length} base symbols`);
+  if (symbols.length > options.vocabSize) throw new GdfoError('BAD_OPTION', `tokenizer vocabSize: ${options.vocabSize} is smaller than the ${symbols.length} base symbols`);
 
   // Words as symbol sequences (words with a character outside the alphabet are skipped).
   const entries = [...wordCounts].filter(([, c]) => c >= minWord).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));

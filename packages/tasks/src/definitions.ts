@@ -9,7 +9,7 @@
 import type { MetricName } from '@gdfo/spec';
 import type { FieldMap } from './loaders.js';
 
-import { SPEC_VERSION } from '@gdfo/core';
+import { GdfoError, SPEC_VERSION } from '@gdfo/core';
 export { SPEC_VERSION };
 
 export type BenchmarkTaskName = 'sst2' | 'yelp' | 'agnews' | 'dbpedia' | 'mrpc' | 'rte' | 'snli';
@@ -236,6 +236,6 @@ export const BENCHMARK_TASKS: readonly BenchmarkTaskName[] = ['sst2', 'yelp', 'a
 /** The definition of a task by name; a one-line error lists the known names. */
 export function getTaskDefinition(name: string): TaskDefinition {
   const def = (TASKS as Record<string, TaskDefinition | undefined>)[name];
-  if (!def) throw new Error(`tasks: unknown task "${name}"; expected one of ${TASK_NAMES.join(', ')}`);
+  if (!def) throw new GdfoError('UNKNOWN_COMPONENT', `tasks: unknown task "${name}"; expected one of ${TASK_NAMES.join(', ')}`);
   return def;
 }

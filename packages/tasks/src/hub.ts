@@ -9,6 +9,7 @@
  */
 import type { Example } from '@gdfo/spec';
 import { rowsToExamples, type FieldMap, type RawRow } from './loaders.js';
+import { GdfoError } from '@gdfo/core';
 
 export const HUB_BASE_URL = 'https://datasets-server.huggingface.co';
 /** The rows API's largest page. */
@@ -75,9 +76,9 @@ export async function fetchHubPage(
   req: HubClientOptions & { dataset: string; config: string; split: string; offset: number; length: number },
 ): Promise<HubRows> {
   const f: FetchLike = req.fetch ?? (globalThis.fetch as unknown as FetchLike);
-  if (typeof f !== 'function') throw new Error('hub: no fetch available; pass options.fetch');
+  if (typeof f !== 'function') throw new GdfoError('BAD_OPTION', 'hub: no fetch available; pass options.fetch');
   if (!Number.isInteger(req.length) || req.length < 1 || req.length > HUB_MAX_PAGE) {
-    throw new Error(`hub: page length must be an integer in 1..${HUB_MAX_PAGE}, got ${req.length}`);
+    throw new GdfoError('BAD_OPTION', `hub: page length must be an integer in 1..${HUB_MAX_PAGE}, got ${req.length}`);
   }
   const url = pageUrl(req.baseUrl ?? HUB_BASE_URL, req);
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -86,7 +87,7 @@ export async function fetchHubPage(
   try {
     res = await f(url, req.signal ? { headers, signal: req.signal } : { headers });
   } catch (e) {
-    throw new Error(`hub: GET ${url} failed: ${oneLine((e as Error).message)}`);
+    throw new GdfoError('FETCH_FAILED', `hub: GET ${url} failed: ${oneLine((e as Error).message)}`);
   }
   const body = await res.text();
   if (!res.ok) {
@@ -97,23 +98,23 @@ export async function fetchHubPage(
     } catch {
       /* not JSON: keep the raw body */
     }
-    throw new Error(`hub: GET ${url} failed with HTTP ${res.status}: ${oneLine(detail).slice(0, 300)}`);
+    throw new GdfoError('FETCH_FAILED', `hub: GET ${url} failed with HTTP ${res.status}: ${oneLine(detail).slice(0, 300)}`);
   }
   let page: RowsPage;
   try {
     page = JSON.parse(body) as RowsPage;
   } catch {
-    throw new Error(`hub: GET ${url}: expected a JSON body, got ${JSON.stringify(body.slice(0, 60))}`);
+    throw new GdfoError('BAD_RESPONSE', `hub: GET ${url}: expected a JSON body, got ${JSON.stringify(body.slice(0, 60))}`);
   }
   if (!page || !Array.isArray(page.rows) || typeof page.num_rows_total !== 'number') {
-    throw new Error(`hub: GET ${url}: expected { rows: [...], num_rows_total: number }`);
+    throw new GdfoError('BAD_RESPONSE', `hub: GET ${url}: expected { rows: [...], num_rows_total: number }`);
   }
   const rows: HubRow[] = page.rows.map((r, i) => {
     if (!r || typeof r.row_idx !== 'number' || !r.row || typeof r.row !== 'object') {
-      throw new Error(`hub: GET ${url}: rows[${i}] is not { row_idx: number, row: object }`);
+      throw new GdfoError('BAD_RESPONSE', `hub: GET ${url}: rows[${i}] is not { row_idx: number, row: object }`);
     }
     if (r.truncated_cells && r.truncated_cells.length > 0) {
-      throw new Error(`hub: GET ${url}: row ${r.row_idx} has truncated cells (${r.truncated_cells.join(', ')}); the server cut them`);
+      throw new GdfoError('BAD_RESPONSE', `hub: GET ${url}: row ${r.row_idx} has truncated cells (${r.truncated_cells.join(', ')}); the server cut them`);
     }
     return { rowIdx: r.row_idx, row: r.row };
   });
@@ -124,13 +125,13 @@ export async function fetchHubPage(
 export async function fetchHubRows(req: HubRowsRequest): Promise<HubRows> {
   const pageSize = req.pageSize ?? HUB_MAX_PAGE;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > HUB_MAX_PAGE) {
-    throw new Error(`hub: pageSize must be an integer in 1..${HUB_MAX_PAGE}, got ${pageSize}`);
+    throw new GdfoError('BAD_OPTION', `hub: pageSize must be an integer in 1..${HUB_MAX_PAGE}, got ${pageSize}`);
   }
   const offset = req.offset ?? 0;
-  if (!Number.isInteger(offset) || offset < 0) throw new Error(`hub: offset must be a non-negative integer, got ${offset}`);
+  if (!Number.isInteger(offset) || offset < 0) throw new GdfoError('BAD_OPTION', `hub: offset must be a non-negative integer, got ${offset}`);
   const want = req.length ?? Infinity;
   if (want !== Infinity && (!Number.isInteger(want) || want < 0)) {
-    throw new Error(`hub: length must be a non-negative integer, got ${want}`);
+    throw new GdfoError('BAD_OPTION', `hub: length must be a non-negative integer, got ${want}`);
   }
   const rows: HubRow[] = [];
   let total = Infinity;

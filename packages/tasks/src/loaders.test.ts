@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GdfoError } from '@gdfo/core';
 import { loadExamples, parseDelimited, parseExamples } from './loaders.js';
 
 const opts = { file: 'd.jsonl', classes: 2 };
@@ -131,5 +132,17 @@ describe('loadExamples', () => {
   it('one-line errors for a missing file and an unknown extension', async () => {
     await expect(loadExamples(join(dir, 'nope.jsonl'), { classes: 2 })).rejects.toThrow(`${join(dir, 'nope.jsonl')}: cannot read the file (ENOENT)`);
     await expect(loadExamples(join(dir, 'a.txt'), { classes: 2 })).rejects.toThrow('cannot tell the format from the extension');
+  });
+});
+
+describe('error codes', () => {
+  it('a bad row is BAD_DATA naming file:line; a bad option BAD_OPTION; a missing file NOT_FOUND', async () => {
+    const bad = () => parseExamples('{"text": "a", "label": 0}\n{"text": "b", "label": 7}', 'jsonl', opts);
+    expect(bad).toThrow(GdfoError);
+    expect(bad).toThrow(
+      expect.objectContaining({ code: 'BAD_DATA', message: 'd.jsonl:2: field "label": expected an integer class id in 0..1, got 7' }),
+    );
+    expect(() => parseExamples('{"text": "a", "label": 0}', 'jsonl', { ...opts, classes: 0 })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+    await expect(loadExamples(join(tmpdir(), 'gdfo-no-such-dir', 'x.jsonl'), { classes: 2 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -14,6 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { Example } from '@gdfo/spec';
+import { GdfoError } from '@gdfo/core';
 
 export type ExampleFormat = 'jsonl' | 'tsv' | 'csv';
 
@@ -74,10 +75,10 @@ export function parseJsonlRows(text: string, file: string): RawRow[] {
     try {
       value = JSON.parse(raw);
     } catch (e) {
-      throw new Error(`${file}:${i + 1}: malformed JSON (${oneLine((e as Error).message)}); expected one JSON object per line`);
+      throw new GdfoError('BAD_DATA', `${file}:${i + 1}: malformed JSON (${oneLine((e as Error).message)}); expected one JSON object per line`);
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new Error(`${file}:${i + 1}: expected a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+      throw new GdfoError('BAD_DATA', `${file}:${i + 1}: expected a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
     }
     rows.push({ line: i + 1, record: value as Record<string, unknown> });
   }
@@ -96,7 +97,7 @@ export interface DelimitedRecord {
  */
 export function parseDelimited(text: string, file: string, delimiter = ','): DelimitedRecord[] {
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
-    throw new Error(`parseDelimited: delimiter must be one character other than a quote or line end, got ${JSON.stringify(delimiter)}`);
+    throw new GdfoError('BAD_OPTION', `parseDelimited: delimiter must be one character other than a quote or line end, got ${JSON.stringify(delimiter)}`);
   }
   const src = stripBom(text);
   const records: DelimitedRecord[] = [];
@@ -118,7 +119,7 @@ export function parseDelimited(text: string, file: string, delimiter = ','): Del
         const quoteLine = line;
         i++;
         for (;;) {
-          if (i >= n) throw new Error(`${file}:${quoteLine}: unterminated quoted field (a field opened with " must be closed with ")`);
+          if (i >= n) throw new GdfoError('BAD_DATA', `${file}:${quoteLine}: unterminated quoted field (a field opened with " must be closed with ")`);
           const ch = src[i] as string;
           if (ch === '"') {
             if (src[i + 1] === '"') {
@@ -135,7 +136,7 @@ export function parseDelimited(text: string, file: string, delimiter = ','): Del
         }
         const next = src[i];
         if (!(i >= n || next === delimiter || next === '\n' || (next === '\r' && src[i + 1] === '\n'))) {
-          throw new Error(`${file}:${line}: malformed quoting: expected a delimiter or line end after a closing quote, got ${JSON.stringify(next)}`);
+          throw new GdfoError('BAD_DATA', `${file}:${line}: malformed quoting: expected a delimiter or line end after a closing quote, got ${JSON.stringify(next)}`);
         }
       } else {
         while (i < n) {
@@ -170,13 +171,13 @@ export function delimitedRows(records: readonly DelimitedRecord[], file: string,
     cols = header;
   } else {
     const first = records[0];
-    if (!first) throw new Error(`${file}:1: expected a header row, the file is empty`);
+    if (!first) throw new GdfoError('BAD_DATA', `${file}:1: expected a header row, the file is empty`);
     cols = first.cells.map((c) => c.trim());
     start = 1;
     const seen = new Set<string>();
     for (const c of cols) {
-      if (c === '') throw new Error(`${file}:${first.line}: header has an empty column name`);
-      if (seen.has(c)) throw new Error(`${file}:${first.line}: header names column "${c}" twice`);
+      if (c === '') throw new GdfoError('BAD_DATA', `${file}:${first.line}: header has an empty column name`);
+      if (seen.has(c)) throw new GdfoError('BAD_DATA', `${file}:${first.line}: header names column "${c}" twice`);
       seen.add(c);
     }
   }
@@ -184,7 +185,8 @@ export function delimitedRows(records: readonly DelimitedRecord[], file: string,
   for (let r = start; r < records.length; r++) {
     const rec = records[r] as DelimitedRecord;
     if (rec.cells.length !== cols.length) {
-      throw new Error(
+      throw new GdfoError(
+        'BAD_DATA',
         `${file}:${rec.line}: expected ${cols.length} fields (${cols.join(', ')}), got ${rec.cells.length}`,
       );
     }
@@ -217,7 +219,7 @@ function describe(v: unknown): string {
 export function rowsToExamples(rows: readonly RawRow[], options: ParseOptions): Example[] {
   const { file, classes } = options;
   if (!Number.isInteger(classes) || classes < 1) {
-    throw new Error(`${file}: option classes must be a positive integer, got ${classes}`);
+    throw new GdfoError('BAD_OPTION', `${file}: option classes must be a positive integer, got ${classes}`);
   }
   const fields = options.fields ?? {};
   const idNames = candidates(fields.id, DEFAULT_FIELDS.id as readonly string[]);
@@ -234,18 +236,18 @@ export function rowsToExamples(rows: readonly RawRow[], options: ParseOptions): 
     const rec = row.record;
 
     const textHit = pick(rec, textNames);
-    if (!textHit) throw new Error(`${at}: missing field "${textNames.join('" or "')}" (expected a non-empty string)`);
+    if (!textHit) throw new GdfoError('BAD_DATA', `${at}: missing field "${textNames.join('" or "')}" (expected a non-empty string)`);
     const text = checkText(textHit, at, transform);
 
     let textB: string | undefined;
     const textBHit = pick(rec, textBNames);
     if (textBHit) textB = checkText(textBHit, at, transform);
     else if (options.pair) {
-      throw new Error(`${at}: missing field "${textBNames.join('" or "')}" (a sentence-pair task needs a non-empty second text)`);
+      throw new GdfoError('BAD_DATA', `${at}: missing field "${textBNames.join('" or "')}" (a sentence-pair task needs a non-empty second text)`);
     }
 
     const labelHit = pick(rec, labelNames);
-    if (!labelHit) throw new Error(`${at}: missing field "${labelNames.join('" or "')}" (expected an integer class id in 0..${classes - 1})`);
+    if (!labelHit) throw new GdfoError('BAD_DATA', `${at}: missing field "${labelNames.join('" or "')}" (expected an integer class id in 0..${classes - 1})`);
     const label = checkLabel(labelHit, at, classes, options.labelMap);
 
     let id: string;
@@ -254,13 +256,13 @@ export function rowsToExamples(rows: readonly RawRow[], options: ParseOptions): 
       const [name, v] = idHit;
       if (typeof v === 'number' && Number.isInteger(v)) id = String(v);
       else if (typeof v === 'string' && v.trim() !== '') id = v;
-      else throw new Error(`${at}: field "${name}": expected a non-empty string or integer id, got ${describe(v)}`);
+      else throw new GdfoError('BAD_DATA', `${at}: field "${name}": expected a non-empty string or integer id, got ${describe(v)}`);
       const first = seenIds.get(id);
-      if (first !== undefined) throw new Error(`${at}: field "${name}": duplicate id "${id}" (first on line ${first})`);
+      if (first !== undefined) throw new GdfoError('BAD_DATA', `${at}: field "${name}": duplicate id "${id}" (first on line ${first})`);
     } else {
       id = `${prefix}-${index}`;
       const first = seenIds.get(id);
-      if (first !== undefined) throw new Error(`${at}: generated id "${id}" clashes with the id on line ${first}`);
+      if (first !== undefined) throw new GdfoError('BAD_DATA', `${at}: generated id "${id}" clashes with the id on line ${first}`);
     }
     seenIds.set(id, row.line);
 
@@ -271,9 +273,9 @@ export function rowsToExamples(rows: readonly RawRow[], options: ParseOptions): 
 
 function checkText(hit: [string, unknown], at: string, transform: (t: string) => string): string {
   const [name, v] = hit;
-  if (typeof v !== 'string') throw new Error(`${at}: field "${name}": expected a non-empty string, got ${describe(v)}`);
+  if (typeof v !== 'string') throw new GdfoError('BAD_DATA', `${at}: field "${name}": expected a non-empty string, got ${describe(v)}`);
   const t = transform(v);
-  if (t.trim() === '') throw new Error(`${at}: field "${name}": expected a non-empty string, got ${describe(v)}`);
+  if (t.trim() === '') throw new GdfoError('BAD_DATA', `${at}: field "${name}": expected a non-empty string, got ${describe(v)}`);
   return t;
 }
 
@@ -294,10 +296,10 @@ function checkLabel(
   }
   if (label === undefined || !Number.isInteger(label)) {
     const keys = labelMap ? ` or one of ${Object.keys(labelMap).join('/')}` : '';
-    throw new Error(`${at}: field "${name}": expected an integer class id in ${range}${keys}, got ${describe(v)}`);
+    throw new GdfoError('BAD_DATA', `${at}: field "${name}": expected an integer class id in ${range}${keys}, got ${describe(v)}`);
   }
   if (label < 0 || label >= classes) {
-    throw new Error(`${at}: field "${name}": expected an integer class id in ${range}, got ${label}`);
+    throw new GdfoError('BAD_DATA', `${at}: field "${name}": expected an integer class id in ${range}, got ${label}`);
   }
   return label;
 }
@@ -309,7 +311,7 @@ export function parseExamples(text: string, format: ExampleFormat, options: Pars
   else if (format === 'tsv' || format === 'csv') {
     const delim = options.delimiter ?? (format === 'tsv' ? '\t' : ',');
     rows = delimitedRows(parseDelimited(text, options.file, delim), options.file, options.header);
-  } else throw new Error(`${options.file}: format must be jsonl, tsv or csv, got ${String(format)}`);
+  } else throw new GdfoError('BAD_OPTION', `${options.file}: format must be jsonl, tsv or csv, got ${String(format)}`);
   return rowsToExamples(rows, options);
 }
 
@@ -325,13 +327,13 @@ export function formatOf(path: string): ExampleFormat | undefined {
 /** Reads and validates a JSONL/TSV/CSV file of examples. */
 export async function loadExamples(path: string, options: LoadOptions): Promise<Example[]> {
   const format = options.format ?? formatOf(path);
-  if (!format) throw new Error(`${path}: cannot tell the format from the extension; expected .jsonl, .tsv or .csv, or pass format`);
+  if (!format) throw new GdfoError('BAD_OPTION', `${path}: cannot tell the format from the extension; expected .jsonl, .tsv or .csv, or pass format`);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`${path}: cannot read the file (${code ?? oneLine((e as Error).message)})`);
+    throw new GdfoError('NOT_FOUND', `${path}: cannot read the file (${code ?? oneLine((e as Error).message)})`);
   }
   return parseExamples(text, format, { ...options, file: path });
 }

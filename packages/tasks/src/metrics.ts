@@ -9,14 +9,15 @@
  *   predictions (sklearn's `average='macro'` with `labels=None`).
  */
 import type { MetricName } from '@gdfo/spec';
+import { GdfoError } from '@gdfo/core';
 
 type Ids = ArrayLike<number>;
 
 function checkPair(pred: Ids, labels: Ids, fn: string): void {
   if (pred.length !== labels.length) {
-    throw new Error(`${fn}: predictions has ${pred.length} entries but labels has ${labels.length}`);
+    throw new GdfoError('BAD_SHAPE', `${fn}: predictions has ${pred.length} entries but labels has ${labels.length}`);
   }
-  if (labels.length === 0) throw new Error(`${fn}: labels is empty (expected at least one row)`);
+  if (labels.length === 0) throw new GdfoError('BAD_SHAPE', `${fn}: labels is empty (expected at least one row)`);
 }
 
 /** Fraction of rows where `pred[i] === labels[i]`. */
@@ -69,10 +70,10 @@ export function macroF1(pred: Ids, labels: Ids): number {
 /** Row-wise argmax of rows × classes logits (first maximum wins on ties, as `torch.argmax`). */
 export function argmaxRows(logits: ArrayLike<number>, classes: number): Int32Array {
   if (!Number.isInteger(classes) || classes < 1) {
-    throw new Error(`argmaxRows: classes must be a positive integer, got ${classes}`);
+    throw new GdfoError('BAD_OPTION', `argmaxRows: classes must be a positive integer, got ${classes}`);
   }
   if (logits.length % classes !== 0) {
-    throw new Error(`argmaxRows: logits has ${logits.length} entries, not a multiple of classes = ${classes}`);
+    throw new GdfoError('BAD_SHAPE', `argmaxRows: logits has ${logits.length} entries, not a multiple of classes = ${classes}`);
   }
   const rows = logits.length / classes;
   const out = new Int32Array(rows);
@@ -101,7 +102,7 @@ export function computeMetric(metric: MetricName, pred: Ids, labels: Ids): numbe
     case 'macro-f1':
       return macroF1(pred, labels);
     default:
-      throw new Error(`computeMetric: metric must be one of accuracy, f1, macro-f1, got ${String(metric)}`);
+      throw new GdfoError('BAD_OPTION', `computeMetric: metric must be one of accuracy, f1, macro-f1, got ${String(metric)}`);
   }
 }
 

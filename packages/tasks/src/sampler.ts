@@ -7,7 +7,7 @@
  * classes are interleaved; `rest` keeps input order.
  */
 import type { Example } from '@gdfo/spec';
-import { createRng } from '@gdfo/core';
+import { createRng, GdfoError } from '@gdfo/core';
 
 export interface FewShotOptions {
   /** Examples per class in train (and, by default, in dev). */
@@ -35,16 +35,16 @@ export function sampleFewShot(examples: readonly Example[], options: FewShotOpti
   const { k, classes, seed } = options;
   const kDev = options.kDev ?? k;
   const where = options.source ? ` in ${options.source}` : '';
-  if (!Number.isInteger(k) || k < 1) throw new Error(`sampleFewShot: k must be a positive integer, got ${k}`);
-  if (!Number.isInteger(kDev) || kDev < 0) throw new Error(`sampleFewShot: kDev must be a non-negative integer, got ${kDev}`);
+  if (!Number.isInteger(k) || k < 1) throw new GdfoError('BAD_OPTION', `sampleFewShot: k must be a positive integer, got ${k}`);
+  if (!Number.isInteger(kDev) || kDev < 0) throw new GdfoError('BAD_OPTION', `sampleFewShot: kDev must be a non-negative integer, got ${kDev}`);
   if (!Number.isInteger(classes) || classes < 1) {
-    throw new Error(`sampleFewShot: classes must be a positive integer, got ${classes}`);
+    throw new GdfoError('BAD_OPTION', `sampleFewShot: classes must be a positive integer, got ${classes}`);
   }
   const byClass: number[][] = Array.from({ length: classes }, () => []);
   examples.forEach((ex, i) => {
     const bucket = byClass[ex.label];
     if (!Number.isInteger(ex.label) || !bucket) {
-      throw new Error(`sampleFewShot: example "${ex.id}"${where} has label ${ex.label}, expected an integer in 0..${classes - 1}`);
+      throw new GdfoError('BAD_DATA', `sampleFewShot: example "${ex.id}"${where} has label ${ex.label}, expected an integer in 0..${classes - 1}`);
     }
     bucket.push(i);
   });
@@ -56,10 +56,11 @@ export function sampleFewShot(examples: readonly Example[], options: FewShotOpti
     const idx = byClass[c] as number[];
     const name = options.classNames?.[c] !== undefined ? `${c} (${options.classNames[c]})` : String(c);
     if (idx.length === 0) {
-      throw new Error(`sampleFewShot: class ${name} has no examples${where}; need ${k + kDev} (k = ${k} train + ${kDev} dev)`);
+      throw new GdfoError('BAD_DATA', `sampleFewShot: class ${name} has no examples${where}; need ${k + kDev} (k = ${k} train + ${kDev} dev)`);
     }
     if (idx.length < k + kDev) {
-      throw new Error(
+      throw new GdfoError(
+        'BAD_DATA',
         `sampleFewShot: class ${name} has ${idx.length} examples${where}; need ${k + kDev} (k = ${k} train + ${kDev} dev)`,
       );
     }
@@ -88,7 +89,7 @@ export function sampleBalanced(
   strict = true,
 ): Example[] {
   if (!Number.isInteger(perClass) || perClass < 1) {
-    throw new Error(`sampleBalanced: perClass must be a positive integer, got ${perClass}`);
+    throw new GdfoError('BAD_OPTION', `sampleBalanced: perClass must be a positive integer, got ${perClass}`);
   }
   const byClass: number[][] = Array.from({ length: classes }, () => []);
   examples.forEach((ex, i) => byClass[ex.label]?.push(i));
@@ -97,7 +98,7 @@ export function sampleBalanced(
   for (let c = 0; c < classes; c++) {
     const idx = byClass[c] as number[];
     if (strict && idx.length < perClass) {
-      throw new Error(`sampleBalanced: class ${c} has ${idx.length} examples, need ${perClass}`);
+      throw new GdfoError('BAD_DATA', `sampleBalanced: class ${c} has ${idx.length} examples, need ${perClass}`);
     }
     rng.fork(`class-${c}`).shuffle(idx);
     for (const i of idx.slice(0, perClass)) out.push(examples[i] as Example);

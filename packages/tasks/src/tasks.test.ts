@@ -185,7 +185,7 @@ describe('registerTasks', () => {
     registerTasks(reg);
     expect(reg.names('task')).toEqual(['sst2', 'yelp', 'agnews', 'dbpedia', 'mrpc', 'rte', 'snli', 'spam']);
     expect(reg.entries.get('task:mrpc')?.description).toContain('metric f1');
-    const ctx = { rng: undefined as never, resolve: async () => undefined as never };
+    const ctx = { rng: undefined as never, clock: undefined as never, resolve: async () => undefined as never };
     const factory = reg.entries.get('task:spam')?.factory as ComponentFactory<Task>;
     const t = await factory({ k: 2, spamTestSize: 10 }, ctx);
     expect([t.train.length, t.test?.length]).toEqual([4, 10]);

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Example, Registry, Task } from '@gdfo/spec';
-import { createRng } from '@gdfo/core';
+import { createRng, GdfoError } from '@gdfo/core';
 import { getTaskDefinition, SPEC_VERSION, TASK_NAMES, type TaskDefinition } from './definitions.js';
 import { fetchHubPage, fetchHubRows, hubRowsToExamples, HUB_MAX_PAGE, type HubClientOptions } from './hub.js';
 import { loadExamples } from './loaders.js';
@@ -66,7 +66,7 @@ export function findRepoRoot(from?: string): string {
       dir = up;
     }
   }
-  throw new Error(`tasks: cannot find the repository root (a package.json with "workspaces") above ${starts.join(' or ')}`);
+  throw new GdfoError('NOT_FOUND', `tasks: cannot find the repository root (a package.json with "workspaces") above ${starts.join(' or ')}`);
 }
 
 /** The default data folder: `<repo root>/../shared/data`. */
@@ -78,7 +78,8 @@ export function defaultDataDir(): string {
 export function resolveDataDir(dataDir?: string): string {
   const dir = dataDir !== undefined ? resolve(dataDir) : defaultDataDir();
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(
+    throw new GdfoError(
+      'NOT_FOUND',
       `tasks: data directory not found: looked in ${dir}${dataDir === undefined ? ' (default <repo>/../shared/data; pass dataDir)' : ''}`,
     );
   }
@@ -86,7 +87,7 @@ export function resolveDataDir(dataDir?: string): string {
 }
 
 function checkK(k: number): void {
-  if (!Number.isInteger(k) || k < 1) throw new Error(`getTask: option k must be a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new GdfoError('BAD_OPTION', `getTask: option k must be a positive integer, got ${k}`);
 }
 
 function makeTask(def: TaskDefinition, parts: { train: Example[]; dev: Example[]; test?: Example[]; source: string }): Task {
@@ -112,13 +113,14 @@ async function loadFromFiles(def: TaskDefinition, options: GetTaskOptions): Prom
   const k = options.k ?? SHIPPED_K;
   checkK(k);
   if (k > SHIPPED_K) {
-    throw new Error(`getTask(${def.name}): k = ${k} but the shipped few-shot splits have ${SHIPPED_K} per class; use source 'hub' for more`);
+    throw new GdfoError('BAD_OPTION', `getTask(${def.name}): k = ${k} but the shipped few-shot splits have ${SHIPPED_K} per class; use source 'hub' for more`);
   }
   const taskDir = join(dir, 'fewshot', def.name);
   const seedDir = join(taskDir, `seed-${seed}`);
   if (!existsSync(seedDir)) {
     const have = existsSync(taskDir) ? readdirSync(taskDir).filter((d) => d.startsWith('seed-')) : [];
-    throw new Error(
+    throw new GdfoError(
+      'NOT_FOUND',
       `getTask(${def.name}): few-shot folder not found: looked in ${seedDir}` +
         (have.length ? ` (available: ${have.join(', ')})` : existsSync(taskDir) ? '' : ` (no folder ${taskDir})`),
     );
@@ -138,7 +140,7 @@ async function loadFromFiles(def: TaskDefinition, options: GetTaskOptions): Prom
   let test: Example[] | undefined;
   if (options.test !== false && def.hasTest) {
     const testFile = join(dir, 'test', `${def.name}.jsonl`);
-    if (!existsSync(testFile)) throw new Error(`getTask(${def.name}): test file not found: looked in ${testFile}`);
+    if (!existsSync(testFile)) throw new GdfoError('NOT_FOUND', `getTask(${def.name}): test file not found: looked in ${testFile}`);
     test = await loadExamples(testFile, { ...common, idPrefix: 'test' });
   }
   const source = `files:${seedDir}${k < SHIPPED_K ? ` (k=${k} subsample)` : ''}${test ? ` + ${join(dir, 'test', `${def.name}.jsonl`)}` : ''}`;
@@ -151,7 +153,7 @@ async function loadSpam(def: TaskDefinition, options: GetTaskOptions): Promise<T
   checkK(k);
   const testSize = options.spamTestSize ?? 500;
   if (!Number.isInteger(testSize) || testSize < 2 || testSize % 2 !== 0) {
-    throw new Error(`getTask(spam): option spamTestSize must be an even integer ≥ 2, got ${testSize}`);
+    throw new GdfoError('BAD_OPTION', `getTask(spam): option spamTestSize must be an even integer ≥ 2, got ${testSize}`);
   }
   const all = await spamExamples(options.spamMaxBodyChars !== undefined ? { maxBodyChars: options.spamMaxBodyChars } : {});
   const split = sampleFewShot(all, { k, seed, classes: 2, classNames: def.classes, source: 'the SpamAssassin corpus' });
@@ -178,7 +180,7 @@ async function hubPool(
   trim = false,
 ): Promise<Example[]> {
   const hub = def.hub;
-  if (!hub) throw new Error(`getTask(${def.name}): this task has no hub source`);
+  if (!hub) throw new GdfoError('BAD_TASK', `getTask(${def.name}): this task has no hub source`);
   const where = { dataset: hub.dataset, config: hub.config, split };
   const exOpts = {
     classes: def.classes.length,
@@ -211,13 +213,13 @@ async function hubPool(
 
 async function loadFromHub(def: TaskDefinition, options: GetTaskOptions): Promise<Task> {
   const hub = def.hub;
-  if (!hub) throw new Error(`getTask(${def.name}): source 'hub' is only for the benchmark tasks (${def.name} has no hub dataset)`);
+  if (!hub) throw new GdfoError('BAD_OPTION', `getTask(${def.name}): source 'hub' is only for the benchmark tasks (${def.name} has no hub dataset)`);
   const seed = options.seed ?? DEFAULT_SEED;
   const k = options.k ?? SHIPPED_K;
   checkK(k);
   const ho = options.hub ?? {};
   const poolSize = ho.poolSize ?? 5000;
-  if (!Number.isInteger(poolSize) || poolSize < 1) throw new Error(`getTask(${def.name}): hub.poolSize must be a positive integer, got ${poolSize}`);
+  if (!Number.isInteger(poolSize) || poolSize < 1) throw new GdfoError('BAD_OPTION', `getTask(${def.name}): hub.poolSize must be a positive integer, got ${poolSize}`);
   const pool = await hubPool(def, hub.trainSplit, 2 * k, poolSize, `${seed}/hub-train`, ho);
   const split = sampleFewShot(pool, {
     k,
@@ -229,7 +231,7 @@ async function loadFromHub(def: TaskDefinition, options: GetTaskOptions): Promis
   let test: Example[] | undefined;
   if (options.test !== false) {
     const testSize = ho.testSize ?? 1000;
-    if (!Number.isInteger(testSize) || testSize < 1) throw new Error(`getTask(${def.name}): hub.testSize must be a positive integer, got ${testSize}`);
+    if (!Number.isInteger(testSize) || testSize < 1) throw new GdfoError('BAD_OPTION', `getTask(${def.name}): hub.testSize must be a positive integer, got ${testSize}`);
     test = await hubPool(def, hub.testSplit, Infinity, testSize, `${seed}/hub-test`, ho, true);
   }
   return makeTask(def, {
@@ -245,12 +247,12 @@ export async function getTask(name: string, options: GetTaskOptions = {}): Promi
   const def = getTaskDefinition(name);
   const source = options.source ?? (def.name === 'spam' ? 'embedded' : 'files');
   if (def.name === 'spam') {
-    if (source !== 'embedded') throw new Error(`getTask(spam): source must be 'embedded', got '${source}'`);
+    if (source !== 'embedded') throw new GdfoError('BAD_OPTION', `getTask(spam): source must be 'embedded', got '${source}'`);
     return loadSpam(def, options);
   }
   if (source === 'files') return loadFromFiles(def, options);
   if (source === 'hub') return loadFromHub(def, options);
-  throw new Error(`getTask(${name}): source must be 'files' or 'hub', got '${String(source)}'`);
+  throw new GdfoError('BAD_OPTION', `getTask(${name}): source must be 'files' or 'hub', got '${String(source)}'`);
 }
 
 const OPTION_TYPES: Record<keyof GetTaskOptions, string> = {
@@ -268,9 +270,9 @@ const OPTION_TYPES: Record<keyof GetTaskOptions, string> = {
 export function parseTaskOptions(name: string, options: Readonly<Record<string, unknown>>): GetTaskOptions {
   for (const [key, value] of Object.entries(options)) {
     const want = (OPTION_TYPES as Record<string, string | undefined>)[key];
-    if (!want) throw new Error(`task ${name}: unknown option "${key}"; expected one of ${Object.keys(OPTION_TYPES).join(', ')}`);
+    if (!want) throw new GdfoError('BAD_OPTION', `task ${name}: unknown option "${key}"; expected one of ${Object.keys(OPTION_TYPES).join(', ')}`);
     if (value !== undefined && typeof value !== want) {
-      throw new Error(`task ${name}: option "${key}" must be a ${want}, got ${JSON.stringify(value)}`);
+      throw new GdfoError('BAD_OPTION', `task ${name}: option "${key}" must be a ${want}, got ${JSON.stringify(value)}`);
     }
   }
   return options as GetTaskOptions;
