@@ -13,7 +13,7 @@
  * With one finite side only, the fold is a single mirror at that side. The inverse (phenotype → genotype, used
  * when a point that was not asked for is told) clips into [lb, ub] and inverts f on the central branch.
  */
-import type { Box } from './common.js';
+import type { Box } from './box.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { abs, min, sqrt } = Math;
 const isFiniteNumber = Number.isFinite;

@@ -7,21 +7,13 @@
  */
 import type { OptimizerOptions, StateValue, TerminationReason } from '@gdfo/spec';
 import { GdfoError } from '@gdfo/core';
+import { StrategyBase } from './base.js';
 import { BoxTransform } from './bounds.js';
-import {
-  OptionReader,
-  StrategyBase,
-  checkHeader,
-  checkTell,
-  optionError,
-  resolveBounds,
-  resolveSigma0,
-  resolveX0,
-  stateError,
-  stateHeader,
-  numberField,
-  vectorField,
-} from './common.js';
+import { resolveSigma0, resolveX0 } from './box.js';
+import { checkPopSize, type OptionReader } from './options.js';
+import { field, isArrayOf, numberField, rowsField, sameNumberField, vectorField } from './state.js';
+import { checkTell } from './tell.js';
+import { flatten } from './vectors.js';
 import { FitnessHistory } from './history.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { abs, ceil, floor, log, max, sqrt } = Math;
@@ -39,24 +31,21 @@ export interface CmaTermination {
   readonly tolConditionCov: number;
   readonly tolStagnation: number;
   readonly tolUpSigma: number;
-  readonly ftarget: number;
-  readonly maxIterations: number;
 }
 
-/** Reads the termination options, in this order (the first bad one is the one reported). */
-export function readCmaTermination(r: OptionReader, n: number, lambda: number): CmaTermination {
-  return {
-    tolfun: r.number('tolfun', 1e-11, { min: 0 }),
-    tolx: r.number('tolx', 1e-11, { min: 0 }),
-    tolConditionCov: r.number('tolConditionCov', 1e14, { min: 1 }),
-    tolStagnation: r.number('tolStagnation', floor(100 + (100 * n ** 1.5) / lambda), { min: 0 }),
-    tolUpSigma: r.number('tolUpSigma', 1e20, { min: 0, exclusiveMin: true }),
-    ftarget: r.number('ftarget', -Infinity),
-    maxIterations: r.number('maxIterations', floor(100 + (150 * (n + 3) ** 2) / sqrt(lambda)), { min: 1 }),
-  };
+/** What CMA-ES and sep-CMA-ES record of an asked point. */
+export interface CmaPending {
+  /** Phenotype as returned by ask (private copy). */
+  readonly x: Float64Array;
+  /** Genotype. */
+  readonly xg: Float64Array;
+  /** Standard normal coordinates of the sample. */
+  readonly z: Float64Array;
+  /** `meanVersion` when it was asked. */
+  readonly meanVersion: number;
 }
 
-export abstract class CmaBase<P> extends StrategyBase {
+export abstract class CmaBase<P extends CmaPending> extends StrategyBase {
   readonly popSize: number;
   readonly sigma0: number;
   protected readonly transform: BoxTransform | undefined;
@@ -69,19 +58,18 @@ export abstract class CmaBase<P> extends StrategyBase {
   protected meanVersion = 0;
   protected pending: P[] = [];
   protected readonly history: FitnessHistory;
-  /** Set by the subclass constructor (`readCmaTermination`, where its options are read). */
+  /** Set by the subclass constructor (`readTermination`, where its options are read). */
   protected abstract readonly termination: CmaTermination;
 
   /** Common options, bounds, x0, sigma0 and popSize (≥ 2); the mean at x0, σ = sigma0, zero paths. */
   protected constructor(name: string, options: OptimizerOptions) {
     super(name, options);
     const n = this.dim;
-    const box = resolveBounds(name, options);
+    const box = this.box;
     this.transform = box ? new BoxTransform(box) : undefined;
     const x0 = resolveX0(name, options, box);
     this.sigma0 = resolveSigma0(options, box);
-    const lambda = options.popSize ?? defaultPopSize(n);
-    if (!Number.isInteger(lambda) || lambda < 2) optionError(name, `options.popSize must be an integer ≥ 2, got ${lambda}`);
+    const lambda = checkPopSize(name, options.popSize, defaultPopSize(n), 2);
     this.popSize = lambda;
     this.m = new Float64Array(n);
     if (this.transform) this.transform.toGeno(x0, this.m);
@@ -92,12 +80,24 @@ export abstract class CmaBase<P> extends StrategyBase {
     this.history = new FitnessHistory(10 + ceil((30 * n) / lambda));
   }
 
-  protected get ftarget(): number {
-    return this.termination.ftarget;
+  /**
+   * Reads the termination options (pycma defaults) in this order, the first bad one being the one reported:
+   * tolfun, tolx, tolConditionCov, tolStagnation, tolUpSigma, then ftarget and maxIterations (`readStops`).
+   */
+  protected readTermination(r: OptionReader): CmaTermination {
+    const n = this.dim;
+    const lambda = this.popSize;
+    const t = {
+      tolfun: r.number('tolfun', 1e-11, { min: 0 }),
+      tolx: r.number('tolx', 1e-11, { min: 0 }),
+      tolConditionCov: r.number('tolConditionCov', 1e14, { min: 1 }),
+      tolStagnation: r.number('tolStagnation', floor(100 + (100 * n ** 1.5) / lambda), { min: 0 }),
+      tolUpSigma: r.number('tolUpSigma', 1e20, { min: 0, exclusiveMin: true }),
+    };
+    this.readStops(r, floor(100 + (150 * (n + 3) ** 2) / sqrt(lambda)));
+    return t;
   }
-  protected get maxIterations(): number {
-    return this.termination.maxIterations;
-  }
+
   get sigma(): number {
     return this._sigma;
   }
@@ -151,6 +151,24 @@ export abstract class CmaBase<P> extends StrategyBase {
     return out;
   }
 
+  /**
+   * The step-size path of CSA: ps ← (1 − cs)·ps + √(cs(2 − cs)·μeff)·v, with v = C^{-1/2}·y_w; returns ‖ps‖ and
+   * h_σ (0 when ‖ps‖ is too long for the generation: the rank-one update then stalls).
+   */
+  protected stepSizePath(v: Float64Array, cs: number, mueff: number, chiN: number): { psNorm: number; hsig: number } {
+    const n = this.dim;
+    const csn = sqrt(cs * (2 - cs) * mueff);
+    let psn2 = 0;
+    for (let i = 0; i < n; i++) {
+      const p = (1 - cs) * (this.ps[i] as number) + csn * (v[i] as number);
+      this.ps[i] = p;
+      psn2 += p * p;
+    }
+    const psNorm = sqrt(psn2);
+    const hsig = psNorm / sqrt(1 - (1 - cs) ** (2 * (this.gen + 1))) < (1.4 + 2 / (n + 1)) * chiN ? 1 : 0;
+    return { psNorm, hsig };
+  }
+
   /** Checks the arguments of `tell`, and that at least μ points are told. */
   protected checkTellCount(points: readonly Float64Array[], fitness: readonly number[], mu: number): void {
     checkTell(this.name, this.dim, points, fitness);
@@ -174,37 +192,54 @@ export abstract class CmaBase<P> extends StrategyBase {
     this.pending = [];
   }
 
-  /** The fields that begin the state: header, popSize, mean (genotype), sigma. */
+  /**
+   * The fields that begin the state: header, popSize, mean (genotype), sigma, the paths, the counters,
+   * meanVersion and the pending points' x, xg, z and meanVersion.
+   */
   protected stateStart(): Record<string, StateValue> {
+    const pend = this.pending;
+    const rows = (get: (p: P) => Float64Array): Float64Array => flatten(pend.map(get), this.dim);
     return {
-      ...stateHeader(this.name, this.dim),
+      ...this.stateHead(),
       popSize: this.popSize,
       mean: Float64Array.from(this.m),
       sigma: this._sigma,
+      pc: Float64Array.from(this.pc),
+      ps: Float64Array.from(this.ps),
+      meanVersion: this.meanVersion,
+      pendingX: rows((p) => p.x),
+      pendingXg: rows((p) => p.xg),
+      pendingZ: rows((p) => p.z),
+      pendingMeanVersion: pend.map((p) => p.meanVersion),
     };
   }
 
   /** The fields that end the state: best, history, rng. */
   protected stateEnd(): Record<string, StateValue> {
-    return { best: this.bestTracker.state(), history: this.history.state(), rng: this.rng.state() };
+    return { ...this.stateTail(), history: this.history.state() };
   }
 
-  /** Restores the fields of `stateStart`, in the same order. */
-  protected restoreStart(state: StateValue): void {
+  /** Restores the fields of `stateStart` but the pending points, which it returns (the subclass adds its own). */
+  protected restoreStart(state: StateValue): CmaPending[] {
     const name = this.name;
     const n = this.dim;
-    checkHeader(name, state, n);
-    const ps = numberField(name, state, 'popSize');
-    if (ps !== this.popSize) stateError(name, `state has popSize ${ps}, this optimizer has ${this.popSize}`);
+    this.restoreHead(state);
+    sameNumberField(name, state, 'popSize', this.popSize);
     this.m.set(vectorField(name, state, 'mean', n));
     this._sigma = numberField(name, state, 'sigma');
+    this.pc.set(vectorField(name, state, 'pc', n));
+    this.ps.set(vectorField(name, state, 'ps', n));
+    this.meanVersion = numberField(name, state, 'meanVersion');
+    const x = rowsField(name, state, 'pendingX', n);
+    const xg = rowsField(name, state, 'pendingXg', n, x.length);
+    const z = rowsField(name, state, 'pendingZ', n, x.length);
+    const mv = field<readonly number[]>(name, state, 'pendingMeanVersion', isArrayOf(x.length), `an array of ${x.length} numbers`);
+    return x.map((xk, k) => ({ x: xk, xg: xg[k] as Float64Array, z: z[k] as Float64Array, meanVersion: mv[k] as number }));
   }
 
   /** Restores the fields of `stateEnd`. */
   protected restoreEnd(state: StateValue): void {
-    const s = state as Record<string, StateValue>;
-    this.bestTracker.restore(s.best as StateValue);
-    this.history.restore(s.history as StateValue);
-    this.rng.restore(s.rng as StateValue);
+    this.restoreTail(state);
+    this.history.restore((state as Record<string, StateValue>).history as StateValue);
   }
 }

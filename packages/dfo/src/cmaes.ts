@@ -40,19 +40,11 @@
  */
 import type { MeanBasedOptimizer, OptimizerOptions, StateValue } from '@gdfo/spec';
 import { GdfoError } from '@gdfo/core';
-import { CmaBase, readCmaTermination, type CmaTermination } from './cma-base.js';
-import {
-  OptionReader,
-  checkAskCount,
-  field,
-  flatten,
-  isF64,
-  rankOrder,
-  sameVector,
-  isFloat64Array,
-  numberField,
-  vectorField,
-} from './common.js';
+import { CmaBase, type CmaPending, type CmaTermination } from './cma-base.js';
+import { OptionReader } from './options.js';
+import { field, isArrayOf, numberField, rowsField, vectorField } from './state.js';
+import { checkAskCount, rankOrder } from './tell.js';
+import { extent, flatten, isFloat64Array, sameVector } from './vectors.js';
 import { EighWorkspace, eighUpper, matVec } from './linalg.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { exp, floor, log, max, min, sqrt } = Math;
@@ -115,17 +107,10 @@ export function cmaParameters(n: number, lambda: number, mu = floor(lambda / 2),
   return { lambda, mu, weights, mueff, cc, cs, c1, cmu, damps, cm: 1, chiN };
 }
 
-interface Pending {
-  /** Phenotype as returned by ask (private copy). */
-  readonly x: Float64Array;
-  /** Genotype. */
-  readonly xg: Float64Array;
-  /** Standard normal coordinates in the decomposition of the generation. */
-  readonly z: Float64Array;
-  /** y = B·D·z = (xg − m)/σ. */
+interface Pending extends CmaPending {
+  /** y = B·D·z = (xg − m)/σ (z in the decomposition of the generation). */
   readonly y: Float64Array;
   readonly injected: boolean;
-  readonly meanVersion: number;
 }
 
 export interface CMAESInfo {
@@ -167,7 +152,7 @@ export class CMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
     this.params = cmaParameters(n, lambda, mu, active);
     const p = this.params;
     this.lazyGapEvals = r.number('lazyGapEvals', (0.5 * lambda) / ((p.c1 + p.cmu) * n), { min: 0 });
-    this.termination = readCmaTermination(r, n, lambda);
+    this.termination = this.readTermination(r);
     this.injectKeepLen = r.number('injectKeepLen', 1, { min: 0 });
     this.activeInjected = r.number('activeInjected', 0, { min: 0, max: 1 });
     r.finish();
@@ -433,16 +418,7 @@ export class CMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
 
     // step-size path: C^{-1/2}·y_w = B·z_w
     const bz = this.rotate(zw);
-    const csn = sqrt(p.cs * (2 - p.cs) * p.mueff);
-    let psn2 = 0;
-    for (let i = 0; i < n; i++) {
-      const v = (1 - p.cs) * (this.ps[i] as number) + csn * (bz[i] as number);
-      this.ps[i] = v;
-      psn2 += v * v;
-    }
-    const psNorm = sqrt(psn2);
-    const g1 = this.gen + 1;
-    const hsig = psNorm / sqrt(1 - (1 - p.cs) ** (2 * g1)) < (1.4 + 2 / (n + 1)) * p.chiN ? 1 : 0;
+    const { psNorm, hsig } = this.stepSizePath(bz, p.cs, p.mueff, p.chiN);
     const ccn = hsig * sqrt(p.cc * (2 - p.cc) * p.mueff);
     for (let i = 0; i < n; i++) this.pc[i] = (1 - p.cc) * (this.pc[i] as number) + ccn * (yw[i] as number);
 
@@ -561,20 +537,12 @@ export class CMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
 
   /** (max D / min D)². */
   protected conditionNumber(): number {
-    let lo = Infinity;
-    let hi = 0;
-    for (let i = 0; i < this.dim; i++) {
-      const d = this.D[i] as number;
-      lo = min(lo, d);
-      hi = max(hi, d);
-    }
+    const { lo, hi } = extent(this.D);
     return (hi / lo) ** 2;
   }
 
   protected maxStd(): number {
-    let hi = 0;
-    for (let i = 0; i < this.dim; i++) hi = max(hi, this.D[i] as number);
-    return hi;
+    return extent(this.D).hi;
   }
 
   /** Along the eigenvector `ax` (column of B), scaled by 0.1·σ·D_ax. */
@@ -590,28 +558,16 @@ export class CMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
 
   state(): StateValue {
     const n = this.dim;
-    const pend = this.pending;
-    const flat = (get: (p: Pending) => Float64Array): Float64Array => flatten(pend.map(get), n);
     return {
       ...this.stateStart(),
       C: Float64Array.from(this.C),
       B: Float64Array.from(this.B),
       D: Float64Array.from(this.D),
       bIdentity: this.bIdentity,
-      pc: Float64Array.from(this.pc),
-      ps: Float64Array.from(this.ps),
-      generation: this.gen,
-      evaluations: this.evals,
       evalsAtEigen: this.evalsAtEigen,
       eigenCount: this.eigenCount,
-      meanVersion: this.meanVersion,
-      nonFinite: this.nonFinite,
-      pendingX: flat((p) => p.x),
-      pendingXg: flat((p) => p.xg),
-      pendingZ: flat((p) => p.z),
-      pendingY: flat((p) => p.y),
-      pendingInjected: pend.map((p) => p.injected),
-      pendingMeanVersion: pend.map((p) => p.meanVersion),
+      pendingY: flatten(this.pending.map((p) => p.y), n),
+      pendingInjected: this.pending.map((p) => p.injected),
       injectQueue: flatten(this.injectQueue, n),
       ...this.stateEnd(),
     };
@@ -620,35 +576,19 @@ export class CMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
   restore(state: StateValue): void {
     const name = this.name;
     const n = this.dim;
-    this.restoreStart(state);
+    const pending = this.restoreStart(state);
     const s = state as Record<string, StateValue>;
     this.C.set(vectorField(name, state, 'C', n * n));
     this.B.set(vectorField(name, state, 'B', n * n));
     this.D.set(vectorField(name, state, 'D', n));
     this.bIdentity = s.bIdentity === true;
     this.fillBD();
-    this.pc.set(vectorField(name, state, 'pc', n));
-    this.ps.set(vectorField(name, state, 'ps', n));
-    this.gen = numberField(name, state, 'generation');
-    this.evals = numberField(name, state, 'evaluations');
     this.evalsAtEigen = numberField(name, state, 'evalsAtEigen');
     this.eigenCount = numberField(name, state, 'eigenCount');
-    this.meanVersion = numberField(name, state, 'meanVersion');
-    this.nonFinite = numberField(name, state, 'nonFinite');
-    const px = field<Float64Array>(name, state, 'pendingX', isF64(), 'a Float64Array');
-    const pxg = field<Float64Array>(name, state, 'pendingXg', isF64(px.length), 'a Float64Array');
-    const pz = field<Float64Array>(name, state, 'pendingZ', isF64(px.length), 'a Float64Array');
-    const py = field<Float64Array>(name, state, 'pendingY', isF64(px.length), 'a Float64Array');
-    const pinj = s.pendingInjected as readonly boolean[];
-    const pmv = s.pendingMeanVersion as readonly number[];
-    this.pending = [];
-    for (let k = 0; k * n < px.length; k++) {
-      const sl = (a: Float64Array): Float64Array => a.slice(k * n, (k + 1) * n);
-      this.pending.push({ x: sl(px), xg: sl(pxg), z: sl(pz), y: sl(py), injected: pinj[k] === true, meanVersion: pmv[k] as number });
-    }
-    const inj = field<Float64Array>(name, state, 'injectQueue', isF64(), 'a Float64Array');
-    this.injectQueue = [];
-    for (let k = 0; k * n < inj.length; k++) this.injectQueue.push(inj.slice(k * n, (k + 1) * n));
+    const py = rowsField(name, state, 'pendingY', n, pending.length);
+    const pinj = field<readonly boolean[]>(name, state, 'pendingInjected', isArrayOf(pending.length), `an array of ${pending.length} booleans`);
+    this.pending = pending.map((p, k) => ({ ...p, y: py[k] as Float64Array, injected: pinj[k] === true }));
+    this.injectQueue = rowsField(name, state, 'injectQueue', n);
     this.restoreEnd(state);
   }
 }

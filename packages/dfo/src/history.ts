@@ -8,7 +8,7 @@
  *   the oldest 20 % (values recorded every 5 generations, at most 20 000 entries, as pycma ≥ 3).
  */
 import type { StateValue } from '@gdfo/spec';
-import { isFloat64Array, median } from './common.js';
+import { isFloat64Array, median } from './vectors.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { floor, max, min } = Math;
 const isFiniteNumber = Number.isFinite;

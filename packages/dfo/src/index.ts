@@ -14,7 +14,7 @@ import { createNelderMead } from './nelder-mead.js';
 
 export { CMAES, createCMAES, cmaParameters, type CMAParameters, type CMAESInfo } from './cmaes.js';
 export { SepCMAES, createSepCMAES } from './sep-cmaes.js';
-export { RestartCMAES, createIPOPCMAES, createBIPOPCMAES, type RestartRegime } from './restarts.js';
+export { RestartCMAES, createIPOPCMAES, createBIPOPCMAES, type RestartRegime, type RunRecord } from './restarts.js';
 export { OnePlusOneES, createOnePlusOneES } from './one-plus-one.js';
 export { RandomSearch, createRandomSearch } from './random-search.js';
 export { SPSA, createSPSA } from './spsa.js';
@@ -23,7 +23,9 @@ export { NelderMead, createNelderMead } from './nelder-mead.js';
 export { BoxTransform } from './bounds.js';
 export { eigh, eighUpper, EighWorkspace, type Eigen } from './linalg.js';
 export { sphere, ellipsoid, rosenbrock, rastrigin, testFunctions, type TestFunction } from './functions.js';
-export { rankOrder } from './common.js';
+export { rankOrder } from './tell.js';
+/** The strategy kit for plugin authors: see "Writing a strategy" in the README. */
+export * as kit from './kit.js';
 export { minimize, type MinimizeLimits, type MinimizeResult } from './minimize.js';
 
 /** Names and one-line descriptions of the strategies this package registers. */

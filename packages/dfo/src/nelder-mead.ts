@@ -24,24 +24,12 @@
  * maxIterations.
  */
 import type { Optimizer, OptimizerOptions, StateValue, TerminationReason } from '@gdfo/spec';
-import {
-  OptionReader,
-  StrategyBase,
-  checkAskCount,
-  checkHeader,
-  checkTell,
-  clipInto,
-  field,
-  flatten,
-  isF64,
-  resolveBounds,
-  resolveX0,
-  sameVector,
-  stateError,
-  stateHeader,
-  unflatten,
-  type Box,
-} from './common.js';
+import { StrategyBase } from './base.js';
+import { clipInto, resolveX0 } from './box.js';
+import { OptionReader } from './options.js';
+import { field, isArrayOf, rowsField, stateError, vectorField } from './state.js';
+import { checkAskCount } from './tell.js';
+import { flatten, sameVector } from './vectors.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { abs, max } = Math;
 const isFiniteNumber = Number.isFinite;
@@ -56,7 +44,6 @@ export class NelderMead extends StrategyBase implements Optimizer {
   readonly beta: number;
   readonly gamma: number;
   readonly delta: number;
-  private readonly box: Box | undefined;
   private phase: Phase = 'init';
   private vertices: Float64Array[] = [];
   private values: number[] = [];
@@ -67,21 +54,16 @@ export class NelderMead extends StrategyBase implements Optimizer {
   private fr = Infinity;
   private readonly tolx: number;
   private readonly tolfun: number;
-  protected readonly ftarget: number;
-  protected readonly maxIterations: number;
 
   constructor(options: OptimizerOptions) {
     super('nelder-mead', options);
-    const name = this.name;
     const n = this.dim;
-    this.box = resolveBounds(name, options);
-    const x0 = resolveX0(name, options, this.box);
-    const r = new OptionReader(name, options.options);
+    const x0 = resolveX0(this.name, options, this.box);
+    const r = new OptionReader(this.name, options.options);
     const adaptive = r.boolean('adaptive', true) && n >= 2;
     this.tolx = r.number('tolx', 1e-10, { min: 0 });
     this.tolfun = r.number('tolfun', 1e-12, { min: 0 });
-    this.ftarget = r.number('ftarget', -Infinity);
-    this.maxIterations = r.number('maxIterations', Infinity, { min: 1 });
+    this.readStops(r);
     r.finish();
     this.alpha = 1;
     this.beta = adaptive ? 1 + 2 / n : 2;
@@ -121,8 +103,7 @@ export class NelderMead extends StrategyBase implements Optimizer {
   }
 
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
-    checkTell(this.name, this.dim, points, fitness);
-    this.recordTold(points, fitness);
+    this.told(points, fitness);
     const extras: { x: Float64Array; f: number }[] = [];
     for (let k = 0; k < points.length; k++) {
       const x = points[k] as Float64Array;
@@ -287,7 +268,7 @@ export class NelderMead extends StrategyBase implements Optimizer {
   state(): StateValue {
     const n = this.dim;
     return {
-      ...stateHeader(this.name, n),
+      ...this.stateHead(),
       phase: this.phase,
       vertices: flatten(this.vertices, n),
       values: Float64Array.from(this.values),
@@ -297,7 +278,6 @@ export class NelderMead extends StrategyBase implements Optimizer {
       centroid: Float64Array.from(this.centroid),
       xr: Float64Array.from(this.xr),
       fr: Float64Array.of(this.fr),
-      ...this.countersState(),
       best: this.bestTracker.state(),
     };
   }
@@ -305,22 +285,24 @@ export class NelderMead extends StrategyBase implements Optimizer {
   restore(state: StateValue): void {
     const name = this.name;
     const n = this.dim;
-    checkHeader(name, state, n);
+    this.restoreHead(state);
     const s = state as Record<string, StateValue>;
     const phase = s.phase as Phase;
     if (!PHASES.includes(phase)) stateError(name, `field "phase" must be one of ${PHASES.join(', ')}`);
+    const vertices = rowsField(name, state, 'vertices', n);
+    const values = vectorField(name, state, 'values', vertices.length);
+    const pendingX = rowsField(name, state, 'pendingX', n);
+    const pf = vectorField(name, state, 'pendingF', pendingX.length);
+    const known = field<readonly boolean[]>(name, state, 'pendingKnown', isArrayOf(pendingX.length), `an array of ${pendingX.length} booleans`);
     this.phase = phase;
-    this.vertices = unflatten(field<Float64Array>(name, state, 'vertices', isF64(), 'a Float64Array'), n);
-    this.values = Array.from(field<Float64Array>(name, state, 'values', isF64(this.vertices.length), 'a Float64Array'));
-    this.pendingX = unflatten(field<Float64Array>(name, state, 'pendingX', isF64(), 'a Float64Array'), n);
-    const pf = field<Float64Array>(name, state, 'pendingF', isF64(this.pendingX.length), 'a Float64Array');
-    const known = s.pendingKnown as readonly boolean[];
+    this.vertices = vertices;
+    this.values = Array.from(values);
+    this.pendingX = pendingX;
     this.pendingF = Array.from(pf).map((f, k) => (known[k] ? f : null));
-    this.centroid = Float64Array.from(field<Float64Array>(name, state, 'centroid', isF64(n), 'a Float64Array'));
-    this.xr = Float64Array.from(field<Float64Array>(name, state, 'xr', isF64(n), 'a Float64Array'));
-    this.fr = field<Float64Array>(name, state, 'fr', isF64(1), 'a Float64Array')[0] as number;
-    this.restoreCounters(state);
-    this.bestTracker.restore(s.best as StateValue);
+    this.centroid = Float64Array.from(vectorField(name, state, 'centroid', n));
+    this.xr = Float64Array.from(vectorField(name, state, 'xr', n));
+    this.fr = vectorField(name, state, 'fr', 1)[0] as number;
+    this.restoreBest(state);
   }
 }
 

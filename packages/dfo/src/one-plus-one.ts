@@ -16,57 +16,36 @@
  * maxIterations.
  */
 import type { MeanBasedOptimizer, OptimizerOptions, StateValue, TerminationReason } from '@gdfo/spec';
-import {
-  OptionReader,
-  StrategyBase,
-  checkAskCount,
-  checkHeader,
-  checkTell,
-  clipInto,
-  field,
-  isNum,
-  optionError,
-  resolveBounds,
-  resolveSigma0,
-  resolveX0,
-  stateHeader,
-  numberField,
-  vectorField,
-  type Box,
-} from './common.js';
+import { PointStrategy } from './base.js';
+import { clipInto, gaussianAround, resolveSigma0 } from './box.js';
+import { OptionReader, checkPopSize } from './options.js';
+import { numberField, optionalNumberField, vectorField } from './state.js';
+import { checkAskCount } from './tell.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { exp, sqrt } = Math;
 const isFiniteNumber = Number.isFinite;
 
-export class OnePlusOneES extends StrategyBase implements MeanBasedOptimizer {
+export class OnePlusOneES extends PointStrategy implements MeanBasedOptimizer {
   declare readonly name: 'one-plus-one-es';
   readonly popSize: number;
-  private readonly box: Box | undefined;
-  private readonly x: Float64Array;
   private fx: number | undefined;
   private _sigma: number;
   private successes = 0;
   private needParent = true;
   private readonly successTarget: number;
   private readonly damping: number;
-  protected readonly ftarget: number;
   private readonly tolx: number;
-  protected readonly maxIterations: number;
 
   constructor(options: OptimizerOptions) {
     super('one-plus-one-es', options);
     const name = this.name;
-    this.box = resolveBounds(name, options);
-    this.x = resolveX0(name, options, this.box);
     this._sigma = resolveSigma0(options, this.box);
-    this.popSize = options.popSize ?? 1;
-    if (!Number.isInteger(this.popSize) || this.popSize < 1) optionError(name, `options.popSize must be an integer ≥ 1, got ${this.popSize}`);
+    this.popSize = checkPopSize(name, options.popSize, 1, 1);
     const r = new OptionReader(name, options.options);
     this.successTarget = r.number('successTarget', 0.2, { min: 0, max: 1, exclusiveMin: true });
     this.damping = r.number('damping', sqrt(this.dim + 1), { min: 0, exclusiveMin: true });
-    this.ftarget = r.number('ftarget', -Infinity);
     this.tolx = r.number('tolx', 1e-12, { min: 0 });
-    this.maxIterations = r.number('maxIterations', Infinity, { min: 1 });
+    this.readStops(r);
     r.finish();
   }
 
@@ -77,33 +56,23 @@ export class OnePlusOneES extends StrategyBase implements MeanBasedOptimizer {
   get successCount(): number {
     return this.successes;
   }
-  mean(): Float64Array {
-    return Float64Array.from(this.x);
-  }
   /** Moves the parent; its fitness becomes unknown and the next ask returns it first. */
-  setMean(mean: Float64Array): void {
-    this.moveMean(this.x, mean, this.box);
+  override setMean(mean: Float64Array): void {
+    super.setMean(mean);
     this.fx = undefined;
     this.needParent = true;
   }
 
   ask(count: number = this.popSize): Float64Array[] {
     checkAskCount(this.name, count);
-    const n = this.dim;
     const out: Float64Array[] = [];
     if (this.needParent) out.push(Float64Array.from(this.x));
-    while (out.length < count) {
-      const y = new Float64Array(n);
-      for (let i = 0; i < n; i++) y[i] = (this.x[i] as number) + this._sigma * this.rng.gaussian();
-      if (this.box) clipInto(y, this.box);
-      out.push(y);
-    }
+    while (out.length < count) out.push(gaussianAround(this.rng, this.x, this._sigma, this.box));
     return out;
   }
 
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
-    checkTell(this.name, this.dim, points, fitness);
-    this.recordTold(points, fitness);
+    this.told(points, fitness);
     let bi = -1;
     for (let k = 0; k < points.length; k++) {
       const f = fitness[k] as number;
@@ -138,30 +107,25 @@ export class OnePlusOneES extends StrategyBase implements MeanBasedOptimizer {
 
   state(): StateValue {
     return {
-      ...stateHeader(this.name, this.dim),
+      ...this.stateHead(),
       x: Float64Array.from(this.x),
       fx: this.fx === undefined ? null : this.fx,
       sigma: this._sigma,
-      ...this.countersState(),
       successes: this.successes,
       needParent: this.needParent,
-      best: this.bestTracker.state(),
-      rng: this.rng.state(),
+      ...this.stateTail(),
     };
   }
 
   restore(state: StateValue): void {
     const name = this.name;
-    checkHeader(name, state, this.dim);
-    const s = state as Record<string, StateValue>;
+    this.restoreHead(state);
     this.x.set(vectorField(name, state, 'x', this.dim));
-    this.fx = s.fx === null ? undefined : field<number>(name, state, 'fx', isNum, 'a number or null');
+    this.fx = optionalNumberField(name, state, 'fx');
     this._sigma = numberField(name, state, 'sigma');
-    this.restoreCounters(state);
     this.successes = numberField(name, state, 'successes');
-    this.needParent = s.needParent === true;
-    this.bestTracker.restore(s.best as StateValue);
-    this.rng.restore(s.rng as StateValue);
+    this.needParent = (state as Record<string, StateValue>).needParent === true;
+    this.restoreTail(state);
   }
 }
 

@@ -10,46 +10,27 @@
  * Strategy options: ftarget, maxIterations.
  */
 import type { Optimizer, OptimizerOptions, StateValue } from '@gdfo/spec';
-import {
-  OptionReader,
-  StrategyBase,
-  checkAskCount,
-  checkHeader,
-  checkTell,
-  clipInto,
-  optionError,
-  resolveBounds,
-  resolveSigma0,
-  resolveX0,
-  stateHeader,
-  uniformIn,
-  type Box,
-} from './common.js';
-// Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
-const isFiniteNumber = Number.isFinite;
+import { StrategyBase } from './base.js';
+import { gaussianAround, isFiniteBox, resolveSigma0, resolveX0, uniformIn } from './box.js';
+import { OptionReader, checkPopSize } from './options.js';
+import { checkAskCount } from './tell.js';
 
 export class RandomSearch extends StrategyBase implements Optimizer {
   declare readonly name: 'random-search';
   readonly popSize: number;
-  private readonly box: Box | undefined;
   private readonly uniform: boolean;
   private readonly x0: Float64Array;
   private readonly sigma0: number;
-  protected readonly ftarget: number;
-  protected readonly maxIterations: number;
 
   constructor(options: OptimizerOptions) {
     super('random-search', options);
     const name = this.name;
-    this.box = resolveBounds(name, options);
-    this.uniform = !!this.box && this.box.lower.every(isFiniteNumber) && this.box.upper.every(isFiniteNumber);
+    this.uniform = isFiniteBox(this.box);
     this.x0 = resolveX0(name, options, this.box);
     this.sigma0 = resolveSigma0(options, this.box);
-    this.popSize = options.popSize ?? 10;
-    if (!Number.isInteger(this.popSize) || this.popSize < 1) optionError(name, `options.popSize must be an integer ≥ 1, got ${this.popSize}`);
+    this.popSize = checkPopSize(name, options.popSize, 10, 1);
     const r = new OptionReader(name, options.options);
-    this.ftarget = r.number('ftarget', -Infinity);
-    this.maxIterations = r.number('maxIterations', Infinity, { min: 1 });
+    this.readStops(r);
     r.finish();
   }
 
@@ -57,38 +38,24 @@ export class RandomSearch extends StrategyBase implements Optimizer {
     checkAskCount(this.name, count);
     const out: Float64Array[] = [];
     for (let k = 0; k < count; k++) {
-      const x = new Float64Array(this.dim);
-      if (this.uniform && this.box) uniformIn(this.rng, this.box.lower, this.box.upper, x);
-      else {
-        for (let i = 0; i < this.dim; i++) x[i] = (this.x0[i] as number) + this.sigma0 * this.rng.gaussian();
-        if (this.box) clipInto(x, this.box);
-      }
-      out.push(x);
+      const box = this.box;
+      out.push(this.uniform && box ? uniformIn(this.rng, box.lower, box.upper, new Float64Array(this.dim)) : gaussianAround(this.rng, this.x0, this.sigma0, box));
     }
     return out;
   }
 
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
-    checkTell(this.name, this.dim, points, fitness);
-    this.recordTold(points, fitness);
+    this.told(points, fitness);
     this.gen++;
   }
 
   state(): StateValue {
-    return {
-      ...stateHeader(this.name, this.dim),
-      ...this.countersState(),
-      best: this.bestTracker.state(),
-      rng: this.rng.state(),
-    };
+    return { ...this.stateHead(), ...this.stateTail() };
   }
 
   restore(state: StateValue): void {
-    checkHeader(this.name, state, this.dim);
-    const s = state as Record<string, StateValue>;
-    this.restoreCounters(state);
-    this.bestTracker.restore(s.best as StateValue);
-    this.rng.restore(s.rng as StateValue);
+    this.restoreHead(state);
+    this.restoreTail(state);
   }
 }
 

@@ -22,31 +22,27 @@
  * (passed to each run).
  */
 import type { Candidate, MeanBasedOptimizer, OptimizerOptions, Rng, StateValue, TerminationReason } from '@gdfo/spec';
+import { BestTracker, SPEC_VERSION } from './base.js';
+import { clipInto, isFiniteBox, resolveBounds, resolveSigma0, resolveX0, uniformIn, type Box } from './box.js';
 import { defaultPopSize } from './cma-base.js';
 import { CMAES } from './cmaes.js';
-import {
-  BestTracker,
-  OptionReader,
-  SPEC_VERSION,
-  checkCommon,
-  checkHeader,
-  optionError,
-  resolveBounds,
-  resolveSigma0,
-  resolveX0,
-  stateError,
-  stateHeader,
-  numberField,
-  vectorField,
-  type Box,
-} from './common.js';
+import { OptionReader, checkCommon, optionError } from './options.js';
+import { bestField, checkHeader, field, numberField, restoreRng, stateHeader, vectorField } from './state.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
-const { floor, max, min } = Math;
-const isFiniteNumber = Number.isFinite;
+const { floor, max } = Math;
 
 const GLOBAL_REASONS: readonly TerminationReason[] = ['maxfevals', 'ftarget'];
 
 export type RestartRegime = 'ipop' | 'bipop';
+
+/** A finished run: popSize, sigma0, evaluations, best f, why it stopped. */
+export interface RunRecord {
+  popSize: number;
+  sigma0: number;
+  evaluations: number;
+  bestF: number | null;
+  reasons: string;
+}
 
 export class RestartCMAES implements MeanBasedOptimizer {
   readonly specVersion = SPEC_VERSION;
@@ -83,7 +79,7 @@ export class RestartCMAES implements MeanBasedOptimizer {
   private exhausted = false;
   private readonly bestTracker = new BestTracker();
   /** Per run: popSize, evaluations, best f, stop reasons (for reports). */
-  private runs: { popSize: number; sigma0: number; evaluations: number; bestF: number | null; reasons: string }[] = [];
+  private runs: RunRecord[] = [];
 
   constructor(options: OptimizerOptions, regime: RestartRegime) {
     const name = regime === 'ipop' ? 'ipop-cma-es' : 'bipop-cma-es';
@@ -159,7 +155,7 @@ export class RestartCMAES implements MeanBasedOptimizer {
     return this.nonFiniteBefore + this.inner.nonFiniteEvaluations;
   }
   /** Finished runs (population size, step size, evaluations, best f, why it stopped). */
-  history(): readonly { popSize: number; sigma0: number; evaluations: number; bestF: number | null; reasons: string }[] {
+  history(): readonly RunRecord[] {
     return this.runs;
   }
   mean(): Float64Array {
@@ -229,22 +225,10 @@ export class RestartCMAES implements MeanBasedOptimizer {
     const x = new Float64Array(n);
     if (this.restartRegion) {
       const { lower, upper } = this.restartRegion;
-      for (let i = 0; i < n; i++) x[i] = lower + (upper - lower) * this.rng.uniform();
-      if (this.box) {
-        for (let i = 0; i < n; i++) {
-          x[i] = min(this.box.upper[i] as number, max(this.box.lower[i] as number, x[i] as number));
-        }
-      }
-      return x;
+      uniformIn(this.rng, new Float64Array(n).fill(lower), new Float64Array(n).fill(upper), x);
+      return this.box ? clipInto(x, this.box) : x;
     }
-    if (this.box && this.box.lower.every(isFiniteNumber) && this.box.upper.every(isFiniteNumber)) {
-      for (let i = 0; i < n; i++) {
-        const lo = this.box.lower[i] as number;
-        const hi = this.box.upper[i] as number;
-        x[i] = lo + (hi - lo) * this.rng.uniform();
-      }
-      return x;
-    }
+    if (isFiniteBox(this.box)) return uniformIn(this.rng, this.box.lower, this.box.upper, x);
     x.set(this.x0);
     return x;
   }
@@ -305,14 +289,11 @@ export class RestartCMAES implements MeanBasedOptimizer {
     this.gensBefore = numberField(name, state, 'gensBefore');
     this.nonFiniteBefore = numberField(name, state, 'nonFiniteBefore');
     this.exhausted = s.exhausted === true;
-    if (!Array.isArray(s.runs)) stateError(name, 'field "runs" must be an array');
-    this.runs = (s.runs as { popSize: number; sigma0: number; evaluations: number; bestF: number | null; reasons: string }[]).map(
-      (r) => ({ ...r }),
-    );
-    this.bestTracker.restore(s.best as StateValue);
+    this.runs = field<RunRecord[]>(name, state, 'runs', Array.isArray, 'an array').map((r) => ({ ...r }));
+    this.bestTracker.restore(bestField(name, state, this.dim));
     this.inner = this.makeInner();
     this.inner.restore(s.inner as StateValue);
-    this.rng.restore(s.rng as StateValue);
+    restoreRng(name, state, this.rng);
   }
 }
 

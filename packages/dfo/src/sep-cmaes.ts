@@ -18,30 +18,16 @@
  */
 import type { MeanBasedOptimizer, OptimizerOptions, StateValue } from '@gdfo/spec';
 import { GdfoError } from '@gdfo/core';
-import { CmaBase, readCmaTermination, type CmaTermination } from './cma-base.js';
-import {
-  OptionReader,
-  checkAskCount,
-  field,
-  flatten,
-  isF64,
-  rankOrder,
-  sameVector,
-  numberField,
-  vectorField,
-} from './common.js';
+import { CmaBase, type CmaPending, type CmaTermination } from './cma-base.js';
+import { OptionReader } from './options.js';
+import { vectorField } from './state.js';
+import { checkAskCount, rankOrder } from './tell.js';
+import { extent, sameVector } from './vectors.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { exp, floor, log, max, min, sqrt } = Math;
 const isFiniteNumber = Number.isFinite;
 
-interface Pending {
-  readonly x: Float64Array;
-  readonly xg: Float64Array;
-  readonly z: Float64Array;
-  readonly meanVersion: number;
-}
-
-export class SepCMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
+export class SepCMAES extends CmaBase<CmaPending> implements MeanBasedOptimizer {
   declare readonly name: 'sep-cma-es';
   readonly mu: number;
   readonly weights: Float64Array;
@@ -65,7 +51,7 @@ export class SepCMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
     const r = new OptionReader(name, options.options);
     const mu = r.number('mu', floor(lambda / 2), { integer: true, min: 1, max: lambda });
     this.mu = mu;
-    this.termination = readCmaTermination(r, n, lambda);
+    this.termination = this.readTermination(r);
     r.finish();
 
     const w = new Float64Array(mu);
@@ -160,15 +146,7 @@ export class SepCMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
       for (let i = 0; i < n; i++) zw[i] = (zw[i] as number) + w * (z[i] as number);
     }
     // y_w = D·z_w; mean, paths
-    const csn = sqrt(this.cs * (2 - this.cs) * this.mueff);
-    let psn2 = 0;
-    for (let i = 0; i < n; i++) {
-      const v = (1 - this.cs) * (this.ps[i] as number) + csn * (zw[i] as number);
-      this.ps[i] = v;
-      psn2 += v * v;
-    }
-    const psNorm = sqrt(psn2);
-    const hsig = psNorm / sqrt(1 - (1 - this.cs) ** (2 * (this.gen + 1))) < (1.4 + 2 / (n + 1)) * this.chiN ? 1 : 0;
+    const { psNorm, hsig } = this.stepSizePath(zw, this.cs, this.mueff, this.chiN);
     const ccn = hsig * sqrt(this.cc * (2 - this.cc) * this.mueff);
     const deltaH = (1 - hsig) * this.cc * (2 - this.cc);
     const decay = 1 - this.c1 - this.cmu + this.c1 * deltaH;
@@ -194,20 +172,12 @@ export class SepCMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
 
   /** max C_ii / min C_ii. */
   protected conditionNumber(): number {
-    let lo = Infinity;
-    let hi = 0;
-    for (let i = 0; i < this.dim; i++) {
-      const c = this.C[i] as number;
-      lo = min(lo, c);
-      hi = max(hi, c);
-    }
+    const { lo, hi } = extent(this.C);
     return hi / lo;
   }
 
   protected maxStd(): number {
-    let hi = 0;
-    for (let i = 0; i < this.dim; i++) hi = max(hi, this.C[i] as number);
-    return sqrt(hi);
+    return sqrt(extent(this.C).hi);
   }
 
   /** Along the coordinate axis `ax`, scaled by 0.1·σ·√C_ax. */
@@ -217,46 +187,13 @@ export class SepCMAES extends CmaBase<Pending> implements MeanBasedOptimizer {
   }
 
   state(): StateValue {
-    const n = this.dim;
-    const flat = (get: (p: Pending) => Float64Array): Float64Array => flatten(this.pending.map(get), n);
-    return {
-      ...this.stateStart(),
-      C: Float64Array.from(this.C),
-      pc: Float64Array.from(this.pc),
-      ps: Float64Array.from(this.ps),
-      generation: this.gen,
-      evaluations: this.evals,
-      meanVersion: this.meanVersion,
-      nonFinite: this.nonFinite,
-      pendingX: flat((p) => p.x),
-      pendingXg: flat((p) => p.xg),
-      pendingZ: flat((p) => p.z),
-      pendingMeanVersion: this.pending.map((p) => p.meanVersion),
-      ...this.stateEnd(),
-    };
+    return { ...this.stateStart(), C: Float64Array.from(this.C), ...this.stateEnd() };
   }
 
   restore(state: StateValue): void {
-    const name = this.name;
-    const n = this.dim;
-    this.restoreStart(state);
-    const s = state as Record<string, StateValue>;
-    this.C.set(vectorField(name, state, 'C', n));
-    this.pc.set(vectorField(name, state, 'pc', n));
-    this.ps.set(vectorField(name, state, 'ps', n));
-    this.gen = numberField(name, state, 'generation');
-    this.evals = numberField(name, state, 'evaluations');
-    this.meanVersion = numberField(name, state, 'meanVersion');
-    this.nonFinite = numberField(name, state, 'nonFinite');
-    const px = field<Float64Array>(name, state, 'pendingX', isF64(), 'a Float64Array');
-    const pxg = field<Float64Array>(name, state, 'pendingXg', isF64(px.length), 'a Float64Array');
-    const pz = field<Float64Array>(name, state, 'pendingZ', isF64(px.length), 'a Float64Array');
-    const pmv = s.pendingMeanVersion as readonly number[];
-    this.pending = [];
-    for (let k = 0; k * n < px.length; k++) {
-      const sl = (a: Float64Array): Float64Array => a.slice(k * n, (k + 1) * n);
-      this.pending.push({ x: sl(px), xg: sl(pxg), z: sl(pz), meanVersion: pmv[k] as number });
-    }
+    const pending = this.restoreStart(state);
+    this.C.set(vectorField(this.name, state, 'C', this.dim));
+    this.pending = pending;
     this.restoreEnd(state);
   }
 }

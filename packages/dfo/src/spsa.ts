@@ -25,54 +25,31 @@
  * Strategy options: a, c, A, alpha, gamma, initialStep, maxStep, ftarget, maxIterations.
  */
 import type { MeanBasedOptimizer, OptimizerOptions, StateValue } from '@gdfo/spec';
-import {
-  OptionReader,
-  StrategyBase,
-  checkHeader,
-  checkPairCount,
-  checkPairPopSize,
-  checkTell,
-  clipInto,
-  field,
-  flatten,
-  isF64,
-  isNum,
-  pointPair,
-  resolveBounds,
-  resolveSigma0,
-  resolveX0,
-  stateHeader,
-  unflatten,
-  visitToldPairs,
-  vectorField,
-  type Box,
-  type PointPair,
-} from './common.js';
+import { PointStrategy } from './base.js';
+import { clipInto, resolveSigma0 } from './box.js';
+import { OptionReader } from './options.js';
+import { askPairs, checkPairPopSize, pointPair, visitToldPairs, type PointPair } from './pairs.js';
+import { optionalNumberField, rowsField, vectorField } from './state.js';
+import { flatten } from './vectors.js';
 // Aliases: global lookups are slow inside vm contexts (jest); module bindings are not.
 const { abs, sqrt } = Math;
 const isFiniteNumber = Number.isFinite;
 
-export class SPSA extends StrategyBase implements MeanBasedOptimizer {
+export class SPSA extends PointStrategy implements MeanBasedOptimizer {
   declare readonly name: 'spsa';
   readonly popSize: number;
   readonly alpha: number;
   readonly gamma: number;
   readonly c: number;
   readonly A: number;
-  private readonly box: Box | undefined;
-  private readonly theta: Float64Array;
   private a: number | undefined;
   private readonly initialStep: number;
   private readonly maxStep: number;
   private pending: PointPair[] = [];
-  protected readonly ftarget: number;
-  protected readonly maxIterations: number;
 
   constructor(options: OptimizerOptions) {
     super('spsa', options);
     const name = this.name;
-    this.box = resolveBounds(name, options);
-    this.theta = resolveX0(name, options, this.box);
     const sigma0 = resolveSigma0(options, this.box);
     this.popSize = checkPairPopSize(name, options.popSize ?? 2, 'perturbation pairs');
     const r = new OptionReader(name, options.options);
@@ -84,8 +61,7 @@ export class SPSA extends StrategyBase implements MeanBasedOptimizer {
     this.a = r.optionalNumber('a', { min: 0, exclusiveMin: true });
     this.initialStep = r.number('initialStep', 0.1 * sigma0, { min: 0, exclusiveMin: true });
     this.maxStep = r.number('maxStep', sigma0, { min: 0, exclusiveMin: true });
-    this.ftarget = r.number('ftarget', -Infinity);
-    this.maxIterations = r.number('maxIterations', Infinity, { min: 1 });
+    this.readStops(r);
     r.finish();
   }
 
@@ -97,29 +73,16 @@ export class SPSA extends StrategyBase implements MeanBasedOptimizer {
   get gain(): number | undefined {
     return this.a === undefined ? undefined : this.a / (this.gen + 1 + this.A) ** this.alpha;
   }
-  mean(): Float64Array {
-    return Float64Array.from(this.theta);
-  }
-  setMean(mean: Float64Array): void {
-    this.moveMean(this.theta, mean, this.box);
-  }
 
   ask(count: number = this.popSize): Float64Array[] {
-    checkPairCount(this.name, count);
     const ck = this.sigma;
-    const out: Float64Array[] = [];
-    for (let q = 0; q < count / 2; q++) {
-      const pair = pointPair(this.theta, this.box, () => (this.rng.uniform() < 0.5 ? -ck : ck));
-      this.pending.push(pair);
-      out.push(Float64Array.from(pair.plus), Float64Array.from(pair.minus));
-    }
-    return out;
+    const rademacher = (): number => (this.rng.uniform() < 0.5 ? -ck : ck);
+    return askPairs(this.name, count, this.pending, () => pointPair(this.x, this.box, rademacher));
   }
 
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
-    checkTell(this.name, this.dim, points, fitness);
+    this.told(points, fitness);
     const n = this.dim;
-    this.recordTold(points, fitness);
     const g = new Float64Array(n);
     const pairs = visitToldPairs(this.pending, points, fitness, ({ plus, minus }, fp, fm) => {
       for (let i = 0; i < n; i++) {
@@ -144,36 +107,31 @@ export class SPSA extends StrategyBase implements MeanBasedOptimizer {
     for (let i = 0; i < n; i++) g2 += (g[i] as number) ** 2;
     const len = ak * sqrt(g2);
     if (len > this.maxStep) ak *= this.maxStep / len;
-    for (let i = 0; i < n; i++) this.theta[i] = (this.theta[i] as number) - ak * (g[i] as number);
-    if (this.box) clipInto(this.theta, this.box);
+    for (let i = 0; i < n; i++) this.x[i] = (this.x[i] as number) - ak * (g[i] as number);
+    if (this.box) clipInto(this.x, this.box);
     this.gen++;
   }
 
   state(): StateValue {
     return {
-      ...stateHeader(this.name, this.dim),
-      theta: Float64Array.from(this.theta),
+      ...this.stateHead('k'),
+      theta: Float64Array.from(this.x),
       a: this.a === undefined ? null : this.a,
-      ...this.countersState('k'),
       pending: flatten(this.pending.flatMap((p) => [p.plus, p.minus]), this.dim),
-      best: this.bestTracker.state(),
-      rng: this.rng.state(),
+      ...this.stateTail(),
     };
   }
 
   restore(state: StateValue): void {
     const name = this.name;
     const n = this.dim;
-    checkHeader(name, state, n);
-    const s = state as Record<string, StateValue>;
-    this.theta.set(vectorField(name, state, 'theta', n));
-    this.a = s.a === null ? undefined : field<number>(name, state, 'a', isNum, 'a number or null');
-    this.restoreCounters(state, 'k');
-    const vs = unflatten(field<Float64Array>(name, state, 'pending', isF64(), 'a Float64Array'), n);
+    this.restoreHead(state, 'k');
+    this.x.set(vectorField(name, state, 'theta', n));
+    this.a = optionalNumberField(name, state, 'a');
+    const vs = rowsField(name, state, 'pending', n);
     this.pending = [];
     for (let q = 0; 2 * q + 2 <= vs.length; q++) this.pending.push({ plus: vs[2 * q] as Float64Array, minus: vs[2 * q + 1] as Float64Array });
-    this.bestTracker.restore(s.best as StateValue);
-    this.rng.restore(s.rng as StateValue);
+    this.restoreTail(state);
   }
 }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Optimizer } from '@gdfo/spec';
+import type { Optimizer, StateValue } from '@gdfo/spec';
 import { CheckpointStore, createContainer, createRng, installPlugin } from '@gdfo/core';
 import plugin, { DifferentialEvolution, type DeVariant } from './index.js';
 
@@ -123,13 +123,35 @@ describe('ask/tell contract', () => {
     expect(flat.stop()).toEqual(['tolfun']);
   });
 
-  it('refuses bad options in one line', () => {
-    expect(() => make('jade', 3, 1)).toThrow('strategy jade: popSize must be an integer ≥ 4 (DE draws three others besides the target), got 3');
-    expect(() => make('rand-1-bin', 10, 1, { options: { CR: 1.5 } })).toThrow('strategy de-rand-1-bin: option "CR" must be a number in [0, 1], got 1.5');
-    expect(() => make('jade', 10, 1, { options: { mu: 0.5 } })).toThrow('strategy jade: unknown option "mu"; expected one of F, CR, muF, muCR, p, c, archive, tolFun, tolX');
-    expect(() => make('jade', 10, 1, { x0: new Float64Array(3) })).toThrow('strategy jade: x0 has length 3, expected dim = 10');
+  it("refuses bad options, asks and tells in one line, with the built-in strategies' codes", () => {
     const o = make('jade', 10, 1);
-    expect(() => o.tell([new Float64Array(10)], [1, 2])).toThrow('jade.tell: 1 points but 2 fitness values');
+    for (const [f, code, message] of [
+      [() => make('jade', 3, 1), 'BAD_OPTION', 'jade: options.popSize must be an integer ≥ 4 (DE draws three others besides the target), got 3'],
+      [() => make('rand-1-bin', 10, 1, { options: { CR: 1.5 } }), 'BAD_OPTION', 'de-rand-1-bin: options.options.CR must be a number ≥ 0 ≤ 1, got 1.5'],
+      [
+        () => make('jade', 10, 1, { options: { mu: 0.5 } }),
+        'BAD_OPTION',
+        'jade: unknown option options.options.mu; expected one of CR, F, archive, c, ftarget, maxIterations, muCR, muF, p, tolFun, tolX',
+      ],
+      [() => make('jade', 10, 1, { options: { archive: 'yes' } }), 'BAD_OPTION', 'jade: options.options.archive must be true or false, got "yes"'],
+      [() => make('jade', 10, 1, { x0: new Float64Array(3) }), 'BAD_OPTION', 'jade: options.x0 must be a Float64Array of length dim = 10'],
+      [() => make('jade', 10, 1, { bounds: { lower: 1, upper: 1 } }), 'BAD_OPTION', 'jade: options.bounds: lower[0] = 1 must be < upper[0] = 1'],
+      [() => o.tell([new Float64Array(10)], [1, 2]), 'BAD_ARGUMENT', 'jade.tell: got 1 points but 2 fitness values; expected one value per point'],
+      [() => o.tell([new Float64Array(3)], [1]), 'BAD_ARGUMENT', 'jade.tell: points[0] must be a Float64Array of length 10'],
+      [() => o.ask(0), 'BAD_ARGUMENT', 'jade.ask: count must be a positive integer, got 0'],
+    ] as const) {
+      expect(f).toThrow(expect.objectContaining({ code, message }));
+    }
+  });
+
+  it('stops on ftarget and maxIterations like the built-in strategies', () => {
+    const o = make('jade', 10, 'ftarget', { options: { ftarget: 50, maxIterations: 500 } });
+    minimize(o, sphere, 100_000, -1);
+    expect(o.stop()).toEqual(['ftarget']);
+    expect(o.best!.f).toBeLessThanOrEqual(50);
+    const m = make('rand-1-bin', 10, 'maxiter', { options: { maxIterations: 7 } });
+    minimize(m, sphere, 100_000, -1);
+    expect([m.generation, m.stop()]).toEqual([7, ['maxiter']]);
   });
 });
 
@@ -173,12 +195,68 @@ describe('state and restore', () => {
     expect(d.ask()).toEqual(a.ask());
   });
 
-  it('refuses a state of another variant or size', () => {
-    const s = make('jade', 12, 1).state();
-    expect(() => make('rand-1-bin', 12, 1).restore(s)).toThrow(
-      'strategy de-rand-1-bin: state of jade with dim 10, popSize 12; this one is rand-1-bin with dim 10, popSize 12',
-    );
-    expect(() => make('jade', 12, 1).restore({ format: 'x' })).toThrow('strategy jade: state format "x", expected "gdfo-plugin-de/1"');
+  it.each(['rand-1-bin', 'jade'] as const)('%s: a run resumed from a checkpoint file mid-run equals the uninterrupted run bit for bit', (variant) => {
+    const f = (x: Float64Array) => rosenbrock(x) + (x[0]! > 1 ? NaN : 0);
+    const boxed = (seed: string) => make(variant, 12, seed, { bounds: { lower: -3, upper: 3 } });
+    const step = (o: DifferentialEvolution, log: Float64Array[], g: number) => {
+      const xs = o.ask();
+      log.push(...xs);
+      // An injected point every fourth generation, told first.
+      const told = g % 4 === 3 ? [xs[0]!.map((v) => v * 0.5), ...xs] : xs;
+      o.tell(told, told.map(f));
+    };
+    const whole = boxed('resume');
+    const logWhole: Float64Array[] = [];
+    for (let g = 0; g < 40; g++) step(whole, logWhole, g);
+
+    const first = boxed('resume');
+    const logResumed: Float64Array[] = [];
+    for (let g = 0; g < 17; g++) step(first, logResumed, g);
+    const store = new CheckpointStore(mkdtempSync(join(tmpdir(), 'gdfo-de-resume-')));
+    store.save('de', first.state());
+    const resumed = boxed('a fresh process');
+    resumed.restore(store.load('de'));
+    for (let g = 17; g < 40; g++) step(resumed, logResumed, g);
+
+    expect(logResumed).toEqual(logWhole);
+    expect(resumed.state()).toEqual(whole.state());
+    expect([resumed.best, resumed.nonFiniteEvaluations, resumed.parameters]).toEqual([whole.best, whole.nonFiniteEvaluations, whole.parameters]);
+    expect(whole.nonFiniteEvaluations).toBeGreaterThan(0);
+  });
+
+  it('refuses a state of another variant, dim or size, and a corrupt one, with BAD_STATE naming the field', () => {
+    const a = make('jade', 12, 1);
+    const xs = a.ask();
+    a.tell(xs, xs.map(sphere));
+    a.ask(5);
+    const good = a.state() as Record<string, StateValue>;
+    const restore = (state: StateValue, variant: DeVariant = 'jade', popSize = 12, dim = 10) => () =>
+      new DifferentialEvolution({ dim, rng: createRng(2), popSize }, variant).restore(state);
+    const refused = (message: string | RegExp) =>
+      expect.objectContaining({ code: 'BAD_STATE', message: typeof message === 'string' ? message : expect.stringMatching(message) });
+    const without = (key: string) => Object.fromEntries(Object.entries(good).filter(([k]) => k !== key)) as StateValue;
+    const withField = (key: string, v: StateValue) => ({ ...good, [key]: v }) as StateValue;
+
+    expect(restore(good, 'rand-1-bin')).toThrow(refused('de-rand-1-bin.restore: state is of strategy "jade", expected "de-rand-1-bin"'));
+    for (const [state, message, dim, popSize] of [
+      [good, 'state has dim 10, this optimizer has dim 5', 5],
+      [good, 'state has popSize 12, this optimizer has 16', 10, 16],
+      [{ format: 'gdfo-plugin-de/1' }, 'field "strategy" must be a string'],
+      [null, 'expected a state object'],
+      [without('pop'), 'field "pop" must be a Float64Array of k × 10 values'],
+      [withField('pop', (good.pop as Float64Array).subarray(3)), 'field "pop" must be a Float64Array of k × 10 values'],
+      [withField('fit', (good.fit as Float64Array).slice(1)), 'field "fit" must be a Float64Array of length 12'],
+      [withField('pendingF', new Float64Array(2)), 'field "pendingF" must be a Float64Array of length 5'],
+      [withField('pendingTarget', Float64Array.of(0, 1, 2, 3, 12)), 'field "pendingTarget" must be a Float64Array of 5 targets in [-1, 12)'],
+      [withField('cursor', 12), 'field "cursor" must be an integer in [0, 12)'],
+      [without('muF'), 'field "muF" must be a number'],
+      [without('evaluations'), 'field "evaluations" must be a number'],
+      [withField('best', { x: new Float64Array(3), f: 1 }), 'field "best" must be null or { x: Float64Array of length 10, f: number }'],
+    ] as const) {
+      expect(restore(state as StateValue, 'jade', popSize ?? 12, dim ?? 10)).toThrow(refused(`jade.restore: ${message}`));
+    }
+    expect(restore(withField('rng', { algorithm: 'other' }))).toThrow(refused(/^jade\.restore: field "rng": rng\.restore: expected an xoshiro128\*\* state/));
+    expect(restore(good)).not.toThrow();
   });
 });
 

@@ -8,10 +8,15 @@
  *   F_i ~ Cauchy(μF, 0.1) and CR_i ~ N(μCR, 0.1), and μF (Lehmer mean) / μCR (arithmetic mean) adapted from the
  *   successful values with rate c.
  *
- * Built only on the public contracts of @gdfo/spec (Optimizer, OptimizerOptions, Rng) and @gdfo/core errors.
+ * Built on the strategy kit of @gdfo/dfo (`kit.StrategyBase`, `kit.OptionReader`, the state readers): the option,
+ * tell and restore checks, the counters, `best`, the budget stops and the state header are the built-ins', with
+ * their error codes (BAD_OPTION, BAD_ARGUMENT, BAD_STATE).
  */
-import type { Candidate, Optimizer, OptimizerOptions, Rng, StateValue, TerminationReason } from '@gdfo/spec';
-import { GdfoError } from '@gdfo/core';
+import type { Optimizer, OptimizerOptions, StateValue, TerminationReason } from '@gdfo/spec';
+import { kit } from '@gdfo/dfo';
+
+const { OptionReader, checkAskCount, checkPopSize, field, flatten, gaussianAround, isFiniteBox, isF64 } = kit;
+const { numberField, rowsField, sameNumberField, stateError, uniformIn, vectorField } = kit;
 
 export type DeVariant = 'rand-1-bin' | 'jade';
 
@@ -34,6 +39,10 @@ export interface DeOptions {
   tolFun?: number;
   /** Stop ('tolx') when every coordinate's range in the population falls below this (default 1e-12). */
   tolX?: number;
+  /** Stop ('ftarget') once the best value is at most this (default −∞). */
+  ftarget?: number;
+  /** Stop ('maxiter') after this many generations (tells; default ∞). */
+  maxIterations?: number;
 }
 
 interface Pending {
@@ -44,37 +53,18 @@ interface Pending {
   CR: number;
 }
 
-const FORMAT = 'gdfo-plugin-de/1';
-
-function num(options: Readonly<Record<string, unknown>>, key: string, dflt: number, lo: number, hi: number, name: string): number {
-  const v = options[key];
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
-    throw new GdfoError('BAD_OPTION', `strategy ${name}: option "${key}" must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
 /** The bytes of a point, as a map key for matching told points to asked ones. */
 function keyOf(x: Float64Array): string {
   return Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
 }
 
-export class DifferentialEvolution implements Optimizer {
-  readonly specVersion = '1.0' as const;
-  readonly name: string;
-  readonly dim: number;
+export class DifferentialEvolution extends kit.StrategyBase implements Optimizer {
   readonly popSize: number;
-  generation = 0;
-  evaluations = 0;
-  best: Candidate | undefined;
 
-  private readonly rng: Rng;
   private readonly x0: Float64Array;
   private readonly sigma0: number;
-  private readonly lower: Float64Array | undefined;
-  private readonly upper: Float64Array | undefined;
-  private readonly maxEvaluations: number;
+  /** The initial population is uniform in the box (finite bounds and no x0), else x0 + σ0·N(0, I). */
+  private readonly uniformInit: boolean;
   private readonly F: number;
   private readonly CR: number;
   private readonly p: number;
@@ -96,47 +86,26 @@ export class DifferentialEvolution implements Optimizer {
     options: OptimizerOptions,
     readonly variant: DeVariant,
   ) {
-    this.name = variant === 'jade' ? 'jade' : 'de-rand-1-bin';
-    const { dim } = options;
-    if (!Number.isInteger(dim) || dim < 1) throw new GdfoError('BAD_OPTION', `strategy ${this.name}: dim must be a positive integer, got ${dim}`);
-    this.dim = dim;
-    this.popSize = options.popSize ?? Math.min(100, Math.max(20, 5 * dim));
-    if (!Number.isInteger(this.popSize) || this.popSize < 4) {
-      throw new GdfoError('BAD_OPTION', `strategy ${this.name}: popSize must be an integer ≥ 4 (DE draws three others besides the target), got ${this.popSize}`);
-    }
-    this.rng = options.rng;
-    if (options.x0 && options.x0.length !== dim) {
-      throw new GdfoError('BAD_OPTION', `strategy ${this.name}: x0 has length ${options.x0.length}, expected dim = ${dim}`);
-    }
+    const name = variant === 'jade' ? 'jade' : 'de-rand-1-bin';
+    super(name, options);
+    const dim = this.dim;
+    const why = 'DE draws three others besides the target';
+    this.popSize = checkPopSize(name, options.popSize, Math.min(100, Math.max(20, 5 * dim)), 4, why);
     this.x0 = options.x0 ? Float64Array.from(options.x0) : new Float64Array(dim);
     this.sigma0 = options.sigma0 ?? 1;
-    if (!(this.sigma0 > 0)) throw new GdfoError('BAD_OPTION', `strategy ${this.name}: sigma0 must be positive, got ${this.sigma0}`);
-    if (options.bounds) {
-      const expand = (b: Float64Array | number) => (typeof b === 'number' ? new Float64Array(dim).fill(b) : Float64Array.from(b));
-      this.lower = expand(options.bounds.lower);
-      this.upper = expand(options.bounds.upper);
-      if (this.lower.length !== dim || this.upper.length !== dim || this.lower.some((l, j) => !(l < this.upper![j]!))) {
-        throw new GdfoError('BAD_OPTION', `strategy ${this.name}: bounds must have length ${dim} with lower < upper in every coordinate`);
-      }
-    }
-    this.maxEvaluations = options.maxEvaluations ?? Infinity;
-    const o = options.options ?? {};
-    const known = ['F', 'CR', 'muF', 'muCR', 'p', 'c', 'archive', 'tolFun', 'tolX'];
-    for (const k of Object.keys(o)) {
-      if (!known.includes(k)) throw new GdfoError('BAD_OPTION', `strategy ${this.name}: unknown option "${k}"; expected one of ${known.join(', ')}`);
-    }
-    this.F = num(o, 'F', 0.5, 0, 2, this.name);
-    this.CR = num(o, 'CR', 0.9, 0, 1, this.name);
-    this.muF = num(o, 'muF', 0.5, 0, 1, this.name);
-    this.muCR = num(o, 'muCR', 0.5, 0, 1, this.name);
-    this.p = num(o, 'p', 0.05, 0, 1, this.name);
-    this.c = num(o, 'c', 0.1, 0, 1, this.name);
-    this.tolFun = num(o, 'tolFun', 1e-12, 0, Infinity, this.name);
-    this.tolX = num(o, 'tolX', 1e-12, 0, Infinity, this.name);
-    if (o['archive'] !== undefined && typeof o['archive'] !== 'boolean') {
-      throw new GdfoError('BAD_OPTION', `strategy ${this.name}: option "archive" must be true or false, got ${JSON.stringify(o['archive'])}`);
-    }
-    this.useArchive = o['archive'] !== false;
+    this.uniformInit = isFiniteBox(this.box) && this.x0.every((v) => v === 0);
+    const r = new OptionReader(name, options.options);
+    this.F = r.number('F', 0.5, { min: 0, max: 2 });
+    this.CR = r.number('CR', 0.9, { min: 0, max: 1 });
+    this.muF = r.number('muF', 0.5, { min: 0, max: 1 });
+    this.muCR = r.number('muCR', 0.5, { min: 0, max: 1 });
+    this.p = r.number('p', 0.05, { min: 0, max: 1 });
+    this.c = r.number('c', 0.1, { min: 0, max: 1 });
+    this.useArchive = r.boolean('archive', true);
+    this.tolFun = r.number('tolFun', 1e-12, { min: 0 });
+    this.tolX = r.number('tolX', 1e-12, { min: 0 });
+    this.readStops(r);
+    r.finish();
   }
 
   /** Current adaptive means (JADE) or the fixed F and CR (rand-1-bin). */
@@ -154,7 +123,7 @@ export class DifferentialEvolution implements Optimizer {
   }
 
   ask(count: number = this.popSize): Float64Array[] {
-    if (!Number.isInteger(count) || count < 1) throw new GdfoError('BAD_ARGUMENT', `${this.name}.ask: count must be a positive integer, got ${count}`);
+    checkAskCount(this.name, count);
     const out: Float64Array[] = [];
     this.order = undefined;
     for (let k = 0; k < count; k++) {
@@ -172,22 +141,9 @@ export class DifferentialEvolution implements Optimizer {
   }
 
   private initialPoint(): Pending {
-    const x = new Float64Array(this.dim);
-    const lo = this.lower;
-    const hi = this.upper;
-    for (let j = 0; j < this.dim; j++) {
-      if (lo && hi && !this.hasX0()) x[j] = lo[j]! + this.rng.uniform() * (hi[j]! - lo[j]!);
-      else {
-        let v = this.x0[j]! + this.sigma0 * this.rng.gaussian();
-        if (lo && hi) v = Math.min(hi[j]!, Math.max(lo[j]!, v));
-        x[j] = v;
-      }
-    }
+    const box = this.box;
+    const x = this.uniformInit && box ? uniformIn(this.rng, box.lower, box.upper, new Float64Array(this.dim)) : gaussianAround(this.rng, this.x0, this.sigma0, box);
     return { x, target: -1, F: NaN, CR: NaN };
-  }
-
-  private hasX0(): boolean {
-    return this.x0.some((v) => v !== 0);
   }
 
   /** A uniform index in [0, n) different from every index in `not`. */
@@ -204,10 +160,11 @@ export class DifferentialEvolution implements Optimizer {
     const u = new Float64Array(this.dim);
     const jRand = this.rng.int(this.dim);
     for (let j = 0; j < this.dim; j++) u[j] = j === jRand || this.rng.uniform() < CR ? v[j]! : x[j]!;
-    if (this.lower && this.upper) {
+    if (this.box) {
+      const { lower, upper } = this.box;
       for (let j = 0; j < this.dim; j++) {
-        if (u[j]! < this.lower[j]!) u[j] = (this.lower[j]! + x[j]!) / 2;
-        else if (u[j]! > this.upper[j]!) u[j] = (this.upper[j]! + x[j]!) / 2;
+        if (u[j]! < lower[j]!) u[j] = (lower[j]! + x[j]!) / 2;
+        else if (u[j]! > upper[j]!) u[j] = (upper[j]! + x[j]!) / 2;
       }
     }
     return u;
@@ -246,12 +203,8 @@ export class DifferentialEvolution implements Optimizer {
   }
 
   tell(points: readonly Float64Array[], fitness: readonly number[]): void {
-    if (points.length !== fitness.length) {
-      throw new GdfoError('BAD_ARGUMENT', `${this.name}.tell: ${points.length} points but ${fitness.length} fitness values`);
-    }
-    for (const p of points) {
-      if (p.length !== this.dim) throw new GdfoError('BAD_ARGUMENT', `${this.name}.tell: a point has length ${p.length}, expected dim = ${this.dim}`);
-    }
+    // Checks the arguments, counts the evaluations and non-finite values, offers the told points to `best`.
+    this.told(points, fitness);
     // Match told points to asked ones by content (in the order asked), so the result does not depend on the
     // order of `points`; unmatched points were injected by someone else.
     const byKey = new Map<string, number[]>();
@@ -308,13 +261,8 @@ export class DifferentialEvolution implements Optimizer {
         this.muCR = (1 - this.c) * this.muCR + this.c * meanCR;
       }
     }
-    points.forEach((x, k) => {
-      const fk = fitness[k]!;
-      if (Number.isFinite(fk) && (!this.best || fk < this.best.f)) this.best = { x: Float64Array.from(x), f: fk };
-    });
     this.pending = [];
-    this.evaluations += points.length;
-    this.generation++;
+    this.gen++;
   }
 
   /** An injected point replaces the worst member when it is better (the member goes to the archive). */
@@ -328,9 +276,9 @@ export class DifferentialEvolution implements Optimizer {
     }
   }
 
-  stop(): TerminationReason[] {
-    const out: TerminationReason[] = [];
-    if (this.evaluations >= this.maxEvaluations) out.push('maxfevals');
+  /** maxfevals, maxiter, ftarget (the kit's), then tolfun and tolx once the population is complete. */
+  override stop(): TerminationReason[] {
+    const out = super.stop();
     if (this.pop.length === this.popSize) {
       let lo = Infinity;
       let hi = -Infinity;
@@ -355,61 +303,53 @@ export class DifferentialEvolution implements Optimizer {
   }
 
   state(): StateValue {
-    const flat = (xs: readonly Float64Array[]) => {
-      const out = new Float64Array(xs.length * this.dim);
-      xs.forEach((x, i) => out.set(x, i * this.dim));
-      return out;
-    };
+    const rows = (xs: readonly Float64Array[]): Float64Array => flatten(xs, this.dim);
     return {
-      format: FORMAT,
-      variant: this.variant,
-      dim: this.dim,
+      ...this.stateHead(),
       popSize: this.popSize,
-      generation: this.generation,
-      evaluations: this.evaluations,
       cursor: this.cursor,
       muF: this.muF,
       muCR: this.muCR,
-      pop: flat(this.pop),
+      pop: rows(this.pop),
       fit: Float64Array.from(this.fit),
-      archive: flat(this.archive),
-      pendingX: flat(this.pending.map((p) => p.x)),
-      pendingTarget: Int32Array.from(this.pending.map((p) => p.target)),
+      archive: rows(this.archive),
+      pendingX: rows(this.pending.map((p) => p.x)),
+      pendingTarget: Float64Array.from(this.pending.map((p) => p.target)),
       pendingF: Float64Array.from(this.pending.map((p) => p.F)),
       pendingCR: Float64Array.from(this.pending.map((p) => p.CR)),
-      best: this.best ? { x: Float64Array.from(this.best.x), f: this.best.f } : null,
-      rng: this.rng.state(),
+      ...this.stateTail(),
     };
   }
 
+  /** Validates the whole snapshot (header, sizes, every array's length) before it changes anything but the counters. */
   restore(state: StateValue): void {
-    const s = state as Record<string, StateValue>;
-    if (s?.['format'] !== FORMAT) throw new GdfoError('BAD_CHECKPOINT', `strategy ${this.name}: state format ${JSON.stringify(s?.['format'])}, expected "${FORMAT}"`);
-    if (s['variant'] !== this.variant || s['dim'] !== this.dim || s['popSize'] !== this.popSize) {
-      throw new GdfoError(
-        'BAD_CHECKPOINT',
-        `strategy ${this.name}: state of ${String(s['variant'])} with dim ${String(s['dim'])}, popSize ${String(s['popSize'])}; this one is ${this.variant} with dim ${this.dim}, popSize ${this.popSize}`,
-      );
-    }
-    const unflat = (a: StateValue) => {
-      const v = a as Float64Array;
-      return Array.from({ length: v.length / this.dim }, (_u, i) => v.slice(i * this.dim, (i + 1) * this.dim));
-    };
-    this.generation = s['generation'] as number;
-    this.evaluations = s['evaluations'] as number;
-    this.cursor = s['cursor'] as number;
-    this.muF = s['muF'] as number;
-    this.muCR = s['muCR'] as number;
-    this.pop = unflat(s['pop']!);
-    this.fit = Array.from(s['fit'] as Float64Array);
-    this.archive = unflat(s['archive']!);
-    const px = unflat(s['pendingX']!);
-    const pt = s['pendingTarget'] as Int32Array;
-    const pf = s['pendingF'] as Float64Array;
-    const pc = s['pendingCR'] as Float64Array;
-    this.pending = px.map((x, i) => ({ x, target: pt[i]!, F: pf[i]!, CR: pc[i]! }));
-    const b = s['best'] as { x: Float64Array; f: number } | null;
-    this.best = b ? { x: Float64Array.from(b.x), f: b.f } : undefined;
-    this.rng.restore(s['rng']!);
+    const name = this.name;
+    const n = this.dim;
+    const size = this.popSize;
+    this.restoreHead(state);
+    sameNumberField(name, state, 'popSize', size);
+    const inRange = (lo: number) => (v: unknown) => Number.isInteger(v) && (v as number) >= lo && (v as number) < size;
+    const cursor = field<number>(name, state, 'cursor', inRange(0), `an integer in [0, ${size})`);
+    const muF = numberField(name, state, 'muF');
+    const muCR = numberField(name, state, 'muCR');
+    const pop = rowsField(name, state, 'pop', n);
+    if (pop.length > size) stateError(name, `field "pop" must hold at most popSize = ${size} points, got ${pop.length}`);
+    const fit = vectorField(name, state, 'fit', pop.length);
+    const archive = rowsField(name, state, 'archive', n);
+    const pendingX = rowsField(name, state, 'pendingX', n);
+    const k = pendingX.length;
+    const isTargets = (v: unknown) => isF64(k)(v) && (v as Float64Array).every(inRange(-1));
+    const targets = field<Float64Array>(name, state, 'pendingTarget', isTargets, `a Float64Array of ${k} targets in [-1, ${size})`);
+    const pF = vectorField(name, state, 'pendingF', k);
+    const pCR = vectorField(name, state, 'pendingCR', k);
+    this.restoreTail(state);
+    this.cursor = cursor;
+    this.muF = muF;
+    this.muCR = muCR;
+    this.pop = pop;
+    this.fit = Array.from(fit);
+    this.archive = archive;
+    this.pending = pendingX.map((x, i) => ({ x, target: targets[i]!, F: pF[i]!, CR: pCR[i]! }));
+    this.order = undefined;
   }
 }

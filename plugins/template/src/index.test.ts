@@ -29,5 +29,12 @@ describe(`gdfo-plugin-template`, () => {
     b.restore(a.state());
     const xa = a.ask();
     expect(b.ask()).toEqual(xa);
+    // The kit validates what it restores: one-line errors with code BAD_STATE naming the field.
+    expect(() => b.restore({ ...(a.state() as object), center: new Float64Array(2) })).toThrow(
+      expect.objectContaining({
+        code: 'BAD_STATE',
+        message: `${STRATEGY}.restore: field "center" must be a Float64Array of length 5`,
+      }),
+    );
   });
 });
