@@ -10,7 +10,8 @@ import type { ScoreResult, Teacher } from '@gdfo/spec';
 import { createContainer, nodeFileOps, TeacherError, withRetry, withTimeout, type FileOps } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
-import { createSyntheticTeacher, runMethod, SyntheticStudent, SyntheticWorld, syntheticSpace, type MethodOptions } from '@gdfo/pipeline';
+import { runMethod, type MethodOptions } from '@gdfo/pipeline';
+import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
 
 const world = new SyntheticWorld({ dim: 20, width: 8, classes: 2, seed: 11, logitScale: 3, optimumScale: 0.4 });
 const task = world.task({ train: 16, dev: 16, test: 50 });

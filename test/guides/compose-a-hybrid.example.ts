@@ -5,9 +5,10 @@ import { registerLosses } from '@gdfo/distill';
 import type { DistillationLoss, MeanBasedOptimizer } from '@gdfo/spec';
 import {
   agreement, ask, checkpoint, distill, evaluate, evaluateDev, harmonizeAsk, harmonizeTell, report, stage, tell,
-  createSyntheticTeacher, runMethodLoop, studentLosses, SyntheticStudent, SyntheticWorld, syntheticSpace,
+  runMethodLoop, studentLosses,
   type Harmonizer,
 } from '@gdfo/pipeline';
+import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
 
 /** A new harmonizer: a line search on the student along −∇ from the mean; the best step is injected. */
 export function studentLineSearch(steps = [0.25, 0.5, 1, 2, 4]): Harmonizer {

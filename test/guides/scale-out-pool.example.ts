@@ -3,17 +3,18 @@ import { createContainer } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
 import type { Teacher } from '@gdfo/spec';
-import { createSyntheticTeacher, runMethod, SyntheticWorld, syntheticSpace } from '@gdfo/pipeline';
-import { createTeacherPool, workerReplicas, type TeacherSpec } from '@gdfo/pool';
+import { runMethod } from '@gdfo/pipeline';
+import { createSyntheticTeacher, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
+import { createTeacherPool, workerReplicas, type SyntheticTeacherSpec } from '@gdfo/pool';
 
 // What each worker thread builds. For the shipped model use
 //   { kind: 'local', checkpoint: shippedCheckpoint('teacher'), options: { promptLength: 50 } }
-const spec: TeacherSpec = { kind: 'synthetic', world: { dim: 20, width: 8, classes: 2, seed: 3 } };
-const world = new SyntheticWorld({ ...spec.world });
+const spec: SyntheticTeacherSpec = { kind: 'synthetic', world: { dim: 20, width: 8, classes: 2, seed: 3 } };
+export const world = new SyntheticWorld({ ...spec.world });
 const task = world.task({ train: 32, dev: 32, test: 64 });
 
 /** BBT on the synthetic task with the given teacher: the same seed, the same everything else. */
-function bbt(teacher: Teacher) {
+export function bbt(teacher: Teacher) {
   const { registry } = createContainer({ seed: 42 });
   registerDfo(registry);
   registerLosses(registry);

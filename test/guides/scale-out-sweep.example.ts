@@ -2,7 +2,8 @@
 import { createContainer } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
-import { createSyntheticTeacher, runMethod, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/pipeline';
+import { runMethod } from '@gdfo/pipeline';
+import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
 import { runSweep, type CellConfig, type CellFunction } from '@gdfo/sweep';
 
 /** The sweep: every method × seed. A cell is plain JSON; its id is the hash of exactly this object. */

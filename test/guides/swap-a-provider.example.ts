@@ -1,6 +1,7 @@
 // file: test/guides/swap-a-provider.example.ts
 import type { Student, Task, Teacher } from '@gdfo/spec';
-import { createContainer, createRemoteTeacher, GdfoError } from '@gdfo/core';
+import { createContainer, GdfoError } from '@gdfo/core';
+import { createRemoteTeacher } from '@gdfo/provider-kit';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
 import { shippedCheckpoint, type LoadedModel } from '@gdfo/models';

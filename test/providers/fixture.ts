@@ -1,12 +1,14 @@
 /**
- * The world the provider tests run in: the discrete synthetic black box of @gdfo/pipeline behind loopback
- * servers that speak the providers' wire protocols, a small task, and helpers (registry, fake-clock pump).
+ * The world the provider tests run in: the discrete synthetic black box of @gdfo/testing behind loopback
+ * servers that speak the providers' wire protocols, a small task, and helpers (registry, fake-clock pump,
+ * a server per test).
  */
 import type { ScoreRequest, Teacher } from '@gdfo/spec';
 import { createContainer, type ComponentRegistry, type FakeClock } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
-import { registerPipeline, discreteSyntheticLogits, discreteSyntheticTask, DiscretePromptSpace, RelaxedStudent, SyntheticStudent, SyntheticWorld } from '@gdfo/pipeline';
+import { registerPipeline, DiscretePromptSpace, RelaxedStudent } from '@gdfo/pipeline';
+import { discreteSyntheticLogits, discreteSyntheticTask, SyntheticStudent, SyntheticWorld } from '@gdfo/testing';
 import { slotBackend } from '../servers/backends.js';
 
 /** Not a real key: a recognisable string to grep for. */
@@ -45,6 +47,31 @@ export function pump(clock: FakeClock): () => void {
   return () => {
     on = false;
   };
+}
+
+/** Awaits `p` while `pump` advances `clock` (a teacher call that sleeps on the fake clock between HTTP requests). */
+export async function pumped<T>(clock: FakeClock, p: Promise<T>): Promise<T> {
+  const stop = pump(clock);
+  try {
+    return await p;
+  } finally {
+    stop();
+  }
+}
+
+/**
+ * Starts a loopback server before each test of the calling `describe` block and closes it after: `slot.server`
+ * is the running one (a test may close it and put another there).
+ */
+export function serverPerTest<S extends { close(): Promise<void> }>(start: () => Promise<S>): { server: S } {
+  const slot = {} as { server: S };
+  beforeEach(async () => {
+    slot.server = await start();
+  });
+  afterEach(async () => {
+    await slot.server.close();
+  });
+  return slot;
 }
 
 /** Records the requests that succeeded through `inner` (place it just outside the adapter). */

@@ -2,22 +2,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScoreRequest, Teacher } from '@gdfo/spec';
-import { BLANK, BudgetMeter, cacheKey, createRemoteTeacher, createRng, FakeClock, MemoryCache, renderCloze, TeacherError } from '@gdfo/core';
+import { BudgetMeter, cacheKey, createRng, FakeClock, MemoryCache, TeacherError } from '@gdfo/core';
+import { BLANK, createRemoteTeacher, renderCloze } from '@gdfo/provider-kit';
 import { runMethod } from '@gdfo/pipeline';
 import { createHuggingFaceTeacher, type HuggingFaceTeacherOptions } from '@gdfo/adapter-huggingface';
 import { directTeacher } from '../servers/backends.js';
-import { startHuggingFaceServer, type HuggingFaceServer } from '../servers/huggingface.js';
-import { HF_TOKEN, pump, registry, spy, syntheticSetup } from './fixture.js';
+import { startHuggingFaceServer } from '../servers/huggingface.js';
+import { HF_TOKEN, pumped, registry, serverPerTest, spy, syntheticSetup } from './fixture.js';
 
 describe('Hugging Face teacher against a loopback endpoint (official @huggingface/inference client)', () => {
   const setup = syntheticSetup();
-  let server: HuggingFaceServer;
-  beforeEach(async () => {
-    server = await startHuggingFaceServer({ token: HF_TOKEN, backend: setup.backend });
-  });
-  afterEach(async () => {
-    await server.close();
-  });
+  const loopback = serverPerTest(() => startHuggingFaceServer({ token: HF_TOKEN, backend: setup.backend }));
 
   const gdfo = (teacher: Teacher) =>
     runMethod({
@@ -42,7 +37,7 @@ describe('Hugging Face teacher against a loopback endpoint (official @huggingfac
   ];
 
   it.each(modes)('%s: a full GDFO run through the endpoint; every example served once, budget = what succeeded', async (mode, extra) => {
-    const raw = spy(createHuggingFaceTeacher({ mode, accessToken: HF_TOKEN, endpointUrl: server.endpoint(mode), requestPriceUsd: 0.001, ...extra }));
+    const raw = spy(createHuggingFaceTeacher({ mode, accessToken: HF_TOKEN, endpointUrl: loopback.server.endpoint(mode), requestPriceUsd: 0.001, ...extra }));
     const remote = createRemoteTeacher(raw, { cacheDir: mkdtempSync(join(tmpdir(), 'gdfo-hf-cache-')), retries: 1 });
     const viaHttp = await gdfo(remote);
     const direct = await gdfo(directTeacher(setup.backend));
@@ -56,13 +51,13 @@ describe('Hugging Face teacher against a loopback endpoint (official @huggingfac
     expect(viaHttp.test).toBe(direct.test);
     const u = remote.budget.usage();
     expect(u.calls + u.evalCalls).toBe(raw.succeeded.length);
-    expect([...server.served.values()].every((n) => n === 1)).toBe(true);
+    expect([...loopback.server.served.values()].every((n) => n === 1)).toBe(true);
     const examples = raw.succeeded.reduce((n, r) => n + r.examples.length, 0);
-    expect(server.ok).toBe(examples);
+    expect(loopback.server.ok).toBe(examples);
     expect(u.costUsd).toBeCloseTo(examples * 0.001, 9); // per-request price; no token prices set
-    expect(u.promptTokens).toBe(server.billed.promptTokens);
-    expect(server.authHeaders).toEqual(new Set([`Bearer ${HF_TOKEN}`]));
-    console.log(`huggingface ${mode}: ${viaHttp.calls} charged calls, ${raw.succeeded.length} paid, ${server.ok} HTTP requests; best CE ${viaHttp.bestTrainFitness!.toFixed(3)}, dev ${viaHttp.dev}, test ${viaHttp.test}`);
+    expect(u.promptTokens).toBe(loopback.server.billed.promptTokens);
+    expect(loopback.server.authHeaders).toEqual(new Set([`Bearer ${HF_TOKEN}`]));
+    console.log(`huggingface ${mode}: ${viaHttp.calls} charged calls, ${raw.succeeded.length} paid, ${loopback.server.ok} HTTP requests; best CE ${viaHttp.bestTrainFitness!.toFixed(3)}, dev ${viaHttp.dev}, test ${viaHttp.test}`);
   });
 
   const request = (examples = setup.task.train.slice(0, 2)): ScoreRequest => ({
@@ -75,7 +70,7 @@ describe('Hugging Face teacher against a loopback endpoint (official @huggingfac
 
   it('fill-mask scores are ln of the target probabilities; a target the endpoint omits gets the floor', async () => {
     const req = request(setup.task.train.slice(0, 3));
-    const t = createHuggingFaceTeacher({ mode: 'fill-mask', accessToken: HF_TOKEN, endpointUrl: server.endpoint('fill-mask') });
+    const t = createHuggingFaceTeacher({ mode: 'fill-mask', accessToken: HF_TOKEN, endpointUrl: loopback.server.endpoint('fill-mask') });
     const r = await t.score(req);
     for (const [i, ex] of req.examples.entries()) {
       const d = await setup.backend.answer(renderCloze(req.prompt, req.template, ex, BLANK, 't'));
@@ -91,7 +86,7 @@ describe('Hugging Face teacher against a loopback endpoint (official @huggingfac
   describe('faults', () => {
     function remoteFor(mode: HuggingFaceTeacherOptions['mode'], o: { timeoutMs?: number; retries?: number } = {}) {
       const clock = new FakeClock();
-      const raw = spy(createHuggingFaceTeacher({ mode, accessToken: HF_TOKEN, endpointUrl: server.endpoint(mode), model: 'tgi-loopback', timeoutMs: o.timeoutMs ?? 5000, clock }));
+      const raw = spy(createHuggingFaceTeacher({ mode, accessToken: HF_TOKEN, endpointUrl: loopback.server.endpoint(mode), model: 'tgi-loopback', timeoutMs: o.timeoutMs ?? 5000, clock }));
       const cache = new MemoryCache();
       const budget = new BudgetMeter({ calls: 50 });
       const remote = createRemoteTeacher(raw, { budget, cache, retries: { retries: o.retries ?? 3, baseMs: 100, jitter: 0 }, clock, rng: createRng(2) });
@@ -100,36 +95,28 @@ describe('Hugging Face teacher against a loopback endpoint (official @huggingfac
     function consistent(r: ReturnType<typeof remoteFor>) {
       expect(r.budget.usage().calls).toBe(r.raw.succeeded.length);
       expect(r.cache.size).toBe(new Set(r.raw.succeeded.map((q) => cacheKey(r.remote.info.id, q))).size);
-      expect([...server.served.values()].every((n) => n === 1)).toBe(true);
-      expect(server.ok).toBe(r.raw.succeeded.reduce((n, q) => n + q.examples.length, 0));
-    }
-    async function run<T>(clock: FakeClock, p: Promise<T>): Promise<T> {
-      const stop = pump(clock);
-      try {
-        return await p;
-      } finally {
-        stop();
-      }
+      expect([...loopback.server.served.values()].every((n) => n === 1)).toBe(true);
+      expect(loopback.server.ok).toBe(r.raw.succeeded.reduce((n, q) => n + q.examples.length, 0));
     }
 
     it('429 with Retry-After (headers read through the injected fetch) and a 503 the client does not retry itself', async () => {
       const r = remoteFor('fill-mask');
-      server.fail({ status: 429, headers: { 'retry-after': '3' }, body: { error: 'Rate limit reached' } }, { status: 503, body: { error: 'Model is loading' } });
-      await run(r.clock, r.remote.score(request()));
+      loopback.server.fail({ status: 429, headers: { 'retry-after': '3' }, body: { error: 'Rate limit reached' } }, { status: 503, body: { error: 'Model is loading' } });
+      await pumped(r.clock, r.remote.score(request()));
       expect(r.clock.sleeps).toEqual([3000]);
-      expect(server.log.map((e) => e.status).sort()).toEqual([200, 200, 429, 503]);
+      expect(loopback.server.log.map((e) => e.status).sort()).toEqual([200, 200, 429, 503]);
       consistent(r);
     });
 
     it('a malformed body and a timeout are retried; a 400 is reported in one line', async () => {
       const r = remoteFor('chat', { timeoutMs: 150 });
-      server.fail({ malformed: true }, { hangMs: 1500 });
-      await run(r.clock, r.remote.score(request()));
-      expect(server.log.map((e) => e.status).slice(0, 2).sort()).toEqual(['hang', 'malformed']);
+      loopback.server.fail({ malformed: true }, { hangMs: 1500 });
+      await pumped(r.clock, r.remote.score(request()));
+      expect(loopback.server.log.map((e) => e.status).slice(0, 2).sort()).toEqual(['hang', 'malformed']);
       expect(r.clock.sleeps).toEqual([100]);
       consistent(r);
-      server.fail({ status: 400, body: { error: 'Input validation error: `top_logprobs` must be <= 5' } });
-      const err = (await run(r.clock, r.remote.score(request(setup.task.train.slice(4, 5)))).catch((e: unknown) => e)) as TeacherError;
+      loopback.server.fail({ status: 400, body: { error: 'Input validation error: `top_logprobs` must be <= 5' } });
+      const err = (await pumped(r.clock, r.remote.score(request(setup.task.train.slice(4, 5)))).catch((e: unknown) => e)) as TeacherError;
       expect(err.message).toBe('huggingface chat tgi-loopback: HTTP 400 — Input validation error: `top_logprobs` must be <= 5');
       expect(err.retryable).toBe(false);
       consistent(r);
@@ -137,12 +124,12 @@ describe('Hugging Face teacher against a loopback endpoint (official @huggingfac
 
     it('text classification: a missing label gets the floor; retries exhausted leave nothing charged', async () => {
       const r = remoteFor('text-classification', { retries: 1 });
-      server.fail({ status: 500, body: { error: 'boom' } }, { status: 500, body: { error: 'boom again' } });
-      const err = (await run(r.clock, r.remote.score(request(setup.task.train.slice(0, 1)))).catch((e: unknown) => e)) as TeacherError;
+      loopback.server.fail({ status: 500, body: { error: 'boom' } }, { status: 500, body: { error: 'boom again' } });
+      const err = (await pumped(r.clock, r.remote.score(request(setup.task.train.slice(0, 1)))).catch((e: unknown) => e)) as TeacherError;
       expect(err.message).toBe('huggingface text-classification tgi-loopback: HTTP 500 — boom again');
       expect(r.budget.usage().calls).toBe(0);
       consistent(r);
-      const t = createHuggingFaceTeacher({ mode: 'text-classification', endpointUrl: server.endpoint('text-classification'), accessToken: HF_TOKEN, labels: ['BAD', 'NEUTRAL'] });
+      const t = createHuggingFaceTeacher({ mode: 'text-classification', endpointUrl: loopback.server.endpoint('text-classification'), accessToken: HF_TOKEN, labels: ['BAD', 'NEUTRAL'] });
       const ok = await t.score(request(setup.task.train.slice(0, 1)));
       const probs = await setup.backend.classify(renderCloze(request().prompt, setup.task.template, setup.task.train[0]!, '', 't'));
       expect(ok.logits[0]).toBeCloseTo(Math.log(probs.get('BAD')!), 6);

@@ -1,15 +1,16 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRemoteTeacher, RunEventBus, writeEventsJsonl } from '@gdfo/core';
+import { RunEventBus, writeEventsJsonl } from '@gdfo/core';
+import { createRemoteTeacher } from '@gdfo/provider-kit';
 import { runMethod, type MethodResult } from '@gdfo/pipeline';
 import type { Teacher } from '@gdfo/spec';
 import { createOpenAITeacher } from '@gdfo/adapter-openai';
 import { createHuggingFaceTeacher } from '@gdfo/adapter-huggingface';
 import { directTeacher } from '../servers/backends.js';
-import { startOpenAIServer, type OpenAIServer } from '../servers/openai.js';
+import { startOpenAIServer } from '../servers/openai.js';
 import { startHuggingFaceServer } from '../servers/huggingface.js';
-import { API_KEY, HF_TOKEN, registry, syntheticSetup } from './fixture.js';
+import { API_KEY, HF_TOKEN, registry, serverPerTest, syntheticSetup } from './fixture.js';
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
@@ -17,13 +18,7 @@ function files(dir: string): string[] {
 
 describe('interrupted and resumed run over the OpenAI loopback server', () => {
   const setup = syntheticSetup();
-  let server: OpenAIServer;
-  beforeEach(async () => {
-    server = await startOpenAIServer({ apiKey: API_KEY, backend: setup.backend });
-  });
-  afterEach(async () => {
-    await server.close();
-  });
+  const loopback = serverPerTest(() => startOpenAIServer({ apiKey: API_KEY, backend: setup.backend }));
 
   const gdfo = (teacher: Teacher, checkpointDir: string, events?: RunEventBus) =>
     runMethod({
@@ -56,7 +51,7 @@ describe('interrupted and resumed run over the OpenAI loopback server', () => {
     const session = () => {
       const events = new RunEventBus();
       const sink = writeEventsJsonl(events.events$, join(runDir, 'events.jsonl'));
-      const teacher = createRemoteTeacher(createOpenAITeacher({ apiKey: API_KEY, baseURL: server.baseURL, model: 'gpt-loopback', partialsDir, priceTable: { promptPer1k: 1, completionPer1k: 2 } }), {
+      const teacher = createRemoteTeacher(createOpenAITeacher({ apiKey: API_KEY, baseURL: loopback.server.baseURL, model: 'gpt-loopback', partialsDir, priceTable: { promptPer1k: 1, completionPer1k: 2 } }), {
         cacheDir,
         ledgerPath,
         retries: { retries: 1, baseMs: 1 },
@@ -81,7 +76,7 @@ describe('interrupted and resumed run over the OpenAI loopback server', () => {
     };
 
     // first session: the provider starts refusing after 150 answers (mid-generation), the run stops
-    server.refuseAfter = 150;
+    loopback.server.refuseAfter = 150;
     const one = session();
     const err = await gdfo(one.counted, checkpointDir, one.events).catch((e: unknown) => e as Error);
     await one.settled();
@@ -90,14 +85,14 @@ describe('interrupted and resumed run over the OpenAI loopback server', () => {
     one.sink.unsubscribe();
     expect(String(err)).toMatch(/^TeacherError: openai gpt-loopback: HTTP 400 — refused: the test stops the run here$/);
     const paidBefore = one.teacher.budget.usage();
-    const servedBefore = server.ok;
+    const servedBefore = loopback.server.ok;
     expect(servedBefore).toBe(150);
-    expect(server.hits).toBeGreaterThan(150);
+    expect(loopback.server.hits).toBeGreaterThan(150);
     const heldRows = files(partialsDir).length;
     expect(heldRows).toBeGreaterThan(0); // rows of calls that did not finish, kept for the resume
 
     // second session: a fresh process (new teacher, new meter from the ledger) resumes from the checkpoint
-    server.refuseAfter = Infinity;
+    loopback.server.refuseAfter = Infinity;
     const two = session();
     expect(two.teacher.budget.usage()).toEqual(paidBefore);
     const resumed: MethodResult = await gdfo(two.counted, checkpointDir, two.events);
@@ -107,15 +102,15 @@ describe('interrupted and resumed run over the OpenAI loopback server', () => {
     expect(two.teacher.cacheStats.hits).toBeGreaterThan(0);
 
     // never paid twice: every HTTP request body served once; what the ledger charged is what the server billed
-    expect([...server.served.values()].every((n) => n === 1)).toBe(true);
+    expect([...loopback.server.served.values()].every((n) => n === 1)).toBe(true);
     const paid = two.teacher.budget.usage();
-    expect(paid.promptTokens).toBe(server.billed.promptTokens);
-    expect(paid.completionTokens).toBe(server.billed.completionTokens);
-    expect(paid.costUsd).toBeCloseTo((server.billed.promptTokens + 2 * server.billed.completionTokens) / 1000, 9);
+    expect(paid.promptTokens).toBe(loopback.server.billed.promptTokens);
+    expect(paid.completionTokens).toBe(loopback.server.billed.completionTokens);
+    expect(paid.costUsd).toBeCloseTo((loopback.server.billed.promptTokens + 2 * loopback.server.billed.completionTokens) / 1000, 9);
     expect(paid.calls + paid.evalCalls).toBe(files(cacheDir).length);
     expect(files(partialsDir)).toHaveLength(0);
     console.log(
-      `resume: ${servedBefore} HTTP answers before the stop (${heldRows} rows held), ${server.ok} in all, ${two.teacher.cacheStats.hits} cache hits after resuming, ` +
+      `resume: ${servedBefore} HTTP answers before the stop (${heldRows} rows held), ${loopback.server.ok} in all, ${two.teacher.cacheStats.hits} cache hits after resuming, ` +
         `${paid.calls + paid.evalCalls} paid calls = ${files(cacheDir).length} cache entries`,
     );
 
@@ -127,7 +122,7 @@ describe('interrupted and resumed run over the OpenAI loopback server', () => {
       expect(text.includes(API_KEY) ? f : null).toBeNull();
       expect(text.includes('LOOPBACK-7f3a') ? f : null).toBeNull();
     }
-  });
+  }, 30_000);
 
   it('a Hugging Face run writes no token either (cache, ledger, events), and errors carry none', async () => {
     const hf = await startHuggingFaceServer({ token: HF_TOKEN, backend: setup.backend });
@@ -170,5 +165,5 @@ describe('interrupted and resumed run over the OpenAI loopback server', () => {
     } finally {
       await hf.close();
     }
-  });
+  }, 30_000);
 });

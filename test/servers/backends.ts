@@ -6,7 +6,7 @@
  * the mass m, as a real model's next-token distribution would.
  */
 import type { Example, ScoreRequest, ScoreResult, Task, Teacher } from '@gdfo/spec';
-import { BLANK, renderCloze } from '@gdfo/core';
+import { BLANK, renderCloze } from '@gdfo/provider-kit';
 import type { DiscretePromptSpace } from '@gdfo/pipeline';
 
 export const DISTRACTORS: ReadonlyMap<string, number> = new Map([

@@ -4,7 +4,7 @@
  * POST <base>/text-classification ({ inputs, parameters: { top_k } } → [[{ label, score }]]) and
  * POST <base>/chat/v1/chat/completions (OpenAI chat with logprobs, as TGI serves it).
  */
-import { LoopbackServer, type Fault, type RouteResult } from './loopback.js';
+import { LoopbackServer, type RouteResult } from './loopback.js';
 import type { AnswerBackend } from './backends.js';
 import { chat, type TokenStyle } from './openai.js';
 
@@ -28,9 +28,6 @@ export class HuggingFaceServer extends LoopbackServer {
   }
   endpoint(mode: 'fill-mask' | 'text-classification' | 'chat'): string {
     return `${this.url}/${mode}`;
-  }
-  fail(...faults: Fault[]): void {
-    this.faults.push(...faults);
   }
 }
 

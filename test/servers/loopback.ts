@@ -45,6 +45,11 @@ export class LoopbackServer {
     private readonly auth?: string,
   ) {}
 
+  /** Faults for the next requests, in order. */
+  fail(...faults: Fault[]): void {
+    this.faults.push(...faults);
+  }
+
   get hits(): number {
     return this.log.length;
   }

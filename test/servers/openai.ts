@@ -3,7 +3,7 @@
  * POST /v1/completions (logprobs: k, prompt arrays, echo), with usage. Tokens are words of the backend's
  * distribution in a configurable surface form; long words can be split into pieces (multi-token words).
  */
-import { LoopbackServer, type Fault, type RouteResult } from './loopback.js';
+import { LoopbackServer, type RouteResult } from './loopback.js';
 import type { AnswerBackend } from './backends.js';
 
 export interface TokenStyle {
@@ -71,9 +71,6 @@ export class OpenAIServer extends LoopbackServer {
   }
   get baseURL(): string {
     return `${this.url}/v1`;
-  }
-  fail(...faults: Fault[]): void {
-    this.faults.push(...faults);
   }
 }
 

@@ -21,35 +21,31 @@
  * only as the client's Authorization header and redacted from every error.
  */
 import { InferenceClient } from '@huggingface/inference';
-import type { CallOptions, ScoreRequest, ScoreResult, Teacher } from '@gdfo/spec';
+import type { ScoreRequest, Teacher } from '@gdfo/spec';
+import { GdfoError, positiveIntOption, systemClock, TeacherError, type Clock, type PriceTable } from '@gdfo/core';
 import {
-  BLANK,
-  DEFAULT_INSTRUCTION,
-  GdfoError,
-  PartialResults,
-  RequestLimiter,
-  TeacherError,
   badResponse,
-  canonicalJson,
-  classScoresFromTopLogprobs,
+  BLANK,
+  chatMessages,
+  chatRow,
+  connectionFailed,
   costOf,
+  createRowTeacher,
+  DEFAULT_INSTRUCTION,
   httpTeacherError,
   logprobFloor,
   normalizeToken,
-  redact,
+  PartialResults,
   renderCloze,
-  renderInstruction,
   renderPlain,
-  retryAfterFromHeaders,
-  scoreByRows,
-  sha256,
-  systemClock,
-  type Clock,
-  type PriceTable,
+  requestAborted,
+  requestFailed,
+  RequestLimiter,
+  requestTimedOut,
+  settingsId,
   type RowJob,
   type TopLogprob,
-  positiveIntOption,
-} from '@gdfo/core';
+} from '@gdfo/provider-kit';
 
 export type HuggingFaceMode = 'fill-mask' | 'text-classification' | 'chat';
 
@@ -129,11 +125,10 @@ export function createHuggingFaceTeacher(options: HuggingFaceTeacherOptions): Te
   if (!(requestPrice >= 0)) throw new GdfoError('BAD_OPTION', 'createHuggingFaceTeacher requestPriceUsd: expected a number ≥ 0');
   costOf(options.priceTable, model, { promptTokens: 0, completionTokens: 0 });
   const clock = options.clock ?? systemClock;
-  const limiter = new RequestLimiter({ concurrency: options.concurrency ?? 4, ...(options.rpm !== undefined ? { rpm: options.rpm } : {}), clock });
+  const limiter = new RequestLimiter({ concurrency: options.concurrency, rpm: options.rpm, clock });
   const partial = new PartialResults(options.partialsDir);
   const secrets = [options.accessToken];
   const who = `huggingface ${mode} ${model}`;
-  const floorOpt = options.logprobFloor !== undefined ? { floor: options.logprobFloor } : {};
   const settings = {
     mode,
     floor: options.logprobFloor ?? 'min-ln2',
@@ -142,7 +137,7 @@ export function createHuggingFaceTeacher(options: HuggingFaceTeacherOptions): Te
     ...(mode === 'text-classification' ? { labels: options.labels ?? null, topK: options.topK ?? null } : {}),
     render: 1,
   };
-  const id = options.id ?? `huggingface:${mode}:${model}#${sha256(canonicalJson(settings)).slice(0, 12)}`;
+  const id = options.id ?? settingsId(`huggingface:${mode}:${model}`, settings);
   const client = new InferenceClient(options.accessToken ?? '', options.endpointUrl ? { endpointUrl: options.endpointUrl } : {});
   const baseFetch = options.fetch ?? fetch;
   const routing = options.endpointUrl ? {} : { model: options.model!, provider: (options.provider ?? 'hf-inference') as 'hf-inference' };
@@ -165,15 +160,12 @@ export function createHuggingFaceTeacher(options: HuggingFaceTeacherOptions): Te
     try {
       const out = await fn({ fetch: capturing, retry_on_error: false, signal: ctrl.signal });
       const h = response?.headers;
-      if (h) {
-        const wait = retryAfterFromHeaders((n) => h.get(n), clock.now());
-        if (wait !== undefined) limiter.holdFor(wait);
-      }
+      if (h) limiter.holdFromHeaders((n) => h.get(n));
       return out;
     } catch (err) {
       if (err instanceof TeacherError || err instanceof GdfoError) throw err;
-      if (timedOut) throw new TeacherError(`${who}: HTTP request timed out after ${timeoutMs} ms`, { retryable: true, code: 'TIMEOUT' });
-      if (signal?.aborted) throw new TeacherError(`${who}: request aborted`, { retryable: false, code: 'ABORTED' });
+      if (timedOut) throw requestTimedOut(who, timeoutMs);
+      if (signal?.aborted) throw requestAborted(who);
       const e = err as Error & { name?: string; httpResponse?: { status?: number; body?: unknown } };
       if (response && !response.ok) {
         const h = response.headers;
@@ -181,10 +173,9 @@ export function createHuggingFaceTeacher(options: HuggingFaceTeacherOptions): Te
         const msg = typeof body === 'string' ? body : typeof body?.error === 'string' ? body.error : typeof (body?.error as { message?: unknown })?.message === 'string' ? String((body!.error as { message: string }).message) : e.message;
         throw httpTeacherError({ who, status: response.status, header: (n) => h.get(n), message: msg, secrets, nowMs: clock.now() });
       }
-      if ((err as Error)?.name === 'SyntaxError') throw badResponse(who, `body is not JSON (${(err as Error).message})`, true, secrets);
       if (e.name === 'ProviderOutputError') throw badResponse(who, e.message, false, secrets);
-      if (!response) throw new TeacherError(`${who}: connection failed — ${redact(String((e.cause as Error | undefined)?.message ?? e.message), secrets)}`, { retryable: true, code: 'CONNECTION' });
-      throw new TeacherError(`${who}: ${redact(String(e.message), secrets)}`, { retryable: false });
+      if (!response && e.name !== 'SyntaxError') throw connectionFailed(who, e, secrets);
+      throw requestFailed(who, e, secrets);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -230,43 +221,22 @@ export function createHuggingFaceTeacher(options: HuggingFaceTeacherOptions): Te
     rows: [row],
     async run(signal) {
       const words = request.verbalizer.words;
-      const messages: { role: 'system' | 'user'; content: string }[] = [];
-      if (instruction) messages.push({ role: 'system', content: renderInstruction(instruction, words) });
-      messages.push({ role: 'user', content: renderCloze(request.prompt, request.template, request.examples[row]!, BLANK, who) });
+      const messages = chatMessages(instruction, words, renderCloze(request.prompt, request.template, request.examples[row]!, BLANK, who));
       const data = await call(
         (o) => client.chatCompletion({ ...routing, ...(options.model ? { model: options.model } : {}), messages, max_tokens: 1, logprobs: true, top_logprobs: topLogprobs }, o),
         signal,
       );
-      const first = (data as { choices?: { logprobs?: { content?: { token: string; logprob: number; top_logprobs?: TopLogprob[] }[] | null } | null }[] })?.choices?.[0]?.logprobs?.content?.[0];
-      if (!first || !Array.isArray(first.top_logprobs)) throw badResponse(who, 'no choices[0].logprobs.content[0].top_logprobs (does this endpoint support logprobs?)', false);
-      const top = first.top_logprobs.length ? first.top_logprobs : [{ token: first.token, logprob: first.logprob }];
-      const u = (data as { usage?: { prompt_tokens?: number; completion_tokens?: number } }).usage;
-      return {
-        scores: [classScoresFromTopLogprobs(top, words, { strategy: multiToken, ...floorOpt })],
-        usage: { promptTokens: u?.prompt_tokens ?? 0, completionTokens: u?.completion_tokens ?? 0 },
-      };
+      return chatRow(data, words, { who, what: 'endpoint', strategy: multiToken, floor: options.logprobFloor });
     },
   });
 
-  return {
-    specVersion: '1.0',
-    info: { id, accepts: ['none', 'discrete-text'] },
-    async score(request: ScoreRequest, callOptions?: CallOptions): Promise<ScoreResult> {
-      if (!request || !Array.isArray(request.examples) || request.examples.length === 0) throw new GdfoError('BAD_REQUEST', `${who}: score request needs at least one example`);
-      const words = request.verbalizer?.words;
-      if (!Array.isArray(words) || words.length === 0) throw new GdfoError('BAD_REQUEST', `${who}: score request verbalizer.words is empty`);
-      renderCloze(request.prompt, request.template, request.examples[0]!, BLANK, who);
-      const job = mode === 'fill-mask' ? fillMaskJob : mode === 'text-classification' ? classificationJob : chatJob;
-      return scoreByRows({
-        teacherId: id,
-        request,
-        classes: words.length,
-        partial,
-        limiter,
-        ...(callOptions?.signal ? { signal: callOptions.signal } : {}),
-        cost: (u) => costOf(options.priceTable, model, u) + u.requests * requestPrice,
-        jobs: (pending) => pending.map((r) => job(request, r)),
-      });
-    },
-  };
+  const job = mode === 'fill-mask' ? fillMaskJob : mode === 'text-classification' ? classificationJob : chatJob;
+  return createRowTeacher({
+    id,
+    who,
+    limiter,
+    partial,
+    cost: (u) => costOf(options.priceTable, model, u) + u.requests * requestPrice,
+    jobs: (request, pending) => pending.map((r) => job(request, r)),
+  });
 }

@@ -19,35 +19,32 @@
  * appears in `info`, in errors (redacted) or in anything this teacher returns.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import type { CallOptions, ScoreRequest, ScoreResult, Teacher, TeacherInfo } from '@gdfo/spec';
+import type { ScoreRequest, Teacher } from '@gdfo/spec';
+import { GdfoError, positiveIntOption, systemClock, TeacherError, type Clock, type PriceTable } from '@gdfo/core';
 import {
-  BLANK,
-  DEFAULT_INSTRUCTION,
-  GdfoError,
-  PartialResults,
-  RequestLimiter,
-  TeacherError,
   badResponse,
-  canonicalJson,
+  BLANK,
+  chatMessages,
+  chatRow,
   classScoresFromTopLogprobs,
+  connectionFailed,
   costOf,
+  createRowTeacher,
+  DEFAULT_INSTRUCTION,
   httpTeacherError,
-  redact,
+  PartialResults,
   renderCloze,
-  renderInstruction,
   renderPrefix,
-  retryAfterFromHeaders,
-  scoreByRows,
-  sha256,
-  systemClock,
-  type Clock,
+  requestAborted,
+  requestFailed,
+  RequestLimiter,
+  requestTimedOut,
+  settingsId,
+  tokenUsage,
   type MultiTokenStrategy,
-  type PriceTable,
   type RowJob,
   type RowJobResult,
-  type TopLogprob,
-  positiveIntOption,
-} from '@gdfo/core';
+} from '@gdfo/provider-kit';
 
 export interface OpenAITeacherOptions {
   /** The API key (the CLI reads it from an environment variable; nothing here does). */
@@ -113,12 +110,12 @@ export function createOpenAITeacher(options: OpenAITeacherOptions): Teacher {
   const model = options.model;
   costOf(options.priceTable, model, { promptTokens: 0, completionTokens: 0 }); // fails now, not after paying
   const clock = options.clock ?? systemClock;
-  const limiter = new RequestLimiter({ concurrency: options.concurrency ?? 4, ...(options.rpm !== undefined ? { rpm: options.rpm } : {}), clock });
+  const limiter = new RequestLimiter({ concurrency: options.concurrency, rpm: options.rpm, clock });
   const partial = new PartialResults(options.partialsDir);
   const secrets = [options.apiKey];
   const who = `openai ${model}`;
   const settings = { endpoint, multiToken, topLogprobs, floor: options.logprobFloor ?? 'min-ln2', instruction: endpoint === 'chat' ? instruction : null, render: 1 };
-  const id = options.id ?? `openai:${endpoint}:${model}#${sha256(canonicalJson(settings)).slice(0, 12)}`;
+  const id = options.id ?? settingsId(`openai:${endpoint}:${model}`, settings);
 
   const client = new OpenAI({
     apiKey: options.apiKey,
@@ -132,64 +129,41 @@ export function createOpenAITeacher(options: OpenAITeacherOptions): Teacher {
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 
-  /** Reads an exhausted `x-ratelimit-*` on a successful response and holds new requests until its reset. */
-  const noteHeaders = (headers: Headers | undefined) => {
-    if (!headers) return;
-    const wait = retryAfterFromHeaders((n) => headers.get(n), clock.now());
-    if (wait !== undefined) limiter.holdFor(wait);
-  };
-
   const mapError = (err: unknown): unknown => {
     if (err instanceof TeacherError || err instanceof GdfoError) return err;
-    if (err instanceof APIUserAbortError) return new TeacherError(`${who}: request aborted`, { retryable: false, code: 'ABORTED' });
-    if (err instanceof APIConnectionTimeoutError) return new TeacherError(`${who}: HTTP request timed out after ${timeoutMs} ms`, { retryable: true, code: 'TIMEOUT' });
-    if (err instanceof APIConnectionError) {
-      return new TeacherError(`${who}: connection failed — ${redact(String((err.cause as Error | undefined)?.message ?? err.message), secrets)}`, { retryable: true, code: 'CONNECTION' });
-    }
+    if (err instanceof APIUserAbortError) return requestAborted(who);
+    if (err instanceof APIConnectionTimeoutError) return requestTimedOut(who, timeoutMs);
+    if (err instanceof APIConnectionError) return connectionFailed(who, err, secrets);
     if (err instanceof APIError) {
       const headers = err.headers;
       const body = err.error as { message?: string } | undefined;
       return httpTeacherError({ who, ...(err.status !== undefined ? { status: err.status } : {}), ...(headers ? { header: (n: string) => headers.get(n) } : {}), message: body?.message ?? err.message, secrets, nowMs: clock.now() });
     }
-    if ((err as Error)?.name === 'SyntaxError') return badResponse(who, `body is not JSON (${(err as Error).message})`, true, secrets);
-    return new TeacherError(`${who}: ${redact(String((err as Error)?.message ?? err), secrets)}`, { retryable: false });
+    return requestFailed(who, err, secrets);
   };
 
   const call = async <T>(fn: () => Promise<{ data: T; response: Response }>): Promise<T> => {
     try {
       const { data, response } = await fn();
-      noteHeaders(response.headers);
+      // an exhausted `x-ratelimit-*` on a successful response holds new requests until its reset
+      if (response.headers) limiter.holdFromHeaders((n) => response.headers.get(n));
       return data;
     } catch (err) {
       throw mapError(err);
     }
   };
 
-  const usageOf = (u: { prompt_tokens?: number; completion_tokens?: number } | undefined | null) => ({
-    promptTokens: typeof u?.prompt_tokens === 'number' ? u.prompt_tokens : 0,
-    completionTokens: typeof u?.completion_tokens === 'number' ? u.completion_tokens : 0,
-  });
-
   const chatJob = (request: ScoreRequest, row: number): RowJob => ({
     rows: [row],
     async run(signal): Promise<RowJobResult> {
       const words = request.verbalizer.words;
-      const user = renderCloze(request.prompt, request.template, request.examples[row]!, BLANK, who);
-      const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [];
-      if (instruction) messages.push({ role: 'system', content: renderInstruction(instruction, words) });
-      messages.push({ role: 'user', content: user });
+      const messages = chatMessages(instruction, words, renderCloze(request.prompt, request.template, request.examples[row]!, BLANK, who));
       const data = await call(() =>
         client.chat.completions
           .create({ model, messages, max_tokens: 1, temperature: 0, logprobs: true, top_logprobs: topLogprobs }, signal ? { signal } : {})
           .withResponse(),
       );
-      const first = (data as { choices?: { logprobs?: { content?: { token: string; logprob: number; top_logprobs?: TopLogprob[] }[] | null } | null }[] })?.choices?.[0]?.logprobs?.content?.[0];
-      if (!first || !Array.isArray(first.top_logprobs)) throw badResponse(who, 'no choices[0].logprobs.content[0].top_logprobs (does this model/server support logprobs?)', false);
-      const top = first.top_logprobs.length ? first.top_logprobs : [{ token: first.token, logprob: first.logprob }];
-      return {
-        scores: [classScoresFromTopLogprobs(top, words, { strategy: multiToken === 'sum' ? 'sum' : 'first', ...(options.logprobFloor !== undefined ? { floor: options.logprobFloor } : {}) })],
-        usage: usageOf(data.usage),
-      };
+      return chatRow(data, words, { who, what: 'model/server', strategy: multiToken === 'sum' ? 'sum' : 'first', floor: options.logprobFloor });
     },
   });
 
@@ -212,7 +186,7 @@ export function createOpenAITeacher(options: OpenAITeacherOptions): Teacher {
         const top = Object.entries(dict).map(([token, logprob]) => ({ token, logprob }));
         return classScoresFromTopLogprobs(top, words, { strategy: multiToken === 'sum' ? 'sum' : 'first', ...(options.logprobFloor !== undefined ? { floor: options.logprobFloor } : {}) });
       });
-      return { scores, usage: usageOf(data.usage) };
+      return { scores, usage: tokenUsage(data.usage) };
     },
   });
 
@@ -248,36 +222,22 @@ export function createOpenAITeacher(options: OpenAITeacherOptions): Teacher {
         if (n === 0) throw badResponse(who, `choice ${c}: no echoed token covers the word "${words[c]}"`, false);
         s[c] = sum;
       });
-      return { scores: [s], usage: usageOf(data.usage) };
+      return { scores: [s], usage: tokenUsage(data.usage) };
     },
   });
 
-  const info: TeacherInfo = { id, accepts: ['none', 'discrete-text'] };
-
-  return {
-    specVersion: '1.0',
-    info,
-    async score(request: ScoreRequest, callOptions?: CallOptions): Promise<ScoreResult> {
-      if (!request || !Array.isArray(request.examples) || request.examples.length === 0) throw new GdfoError('BAD_REQUEST', `${who}: score request needs at least one example`);
-      const words = request.verbalizer?.words;
-      if (!Array.isArray(words) || words.length === 0) throw new GdfoError('BAD_REQUEST', `${who}: score request verbalizer.words is empty`);
-      renderCloze(request.prompt, request.template, request.examples[0]!, BLANK, who); // validates prompt and template up front
-      return scoreByRows({
-        teacherId: id,
-        request,
-        classes: words.length,
-        partial,
-        limiter,
-        ...(callOptions?.signal ? { signal: callOptions.signal } : {}),
-        cost: (u) => costOf(options.priceTable, model, u),
-        jobs: (pending) => {
-          if (endpoint === 'chat') return pending.map((r) => chatJob(request, r));
-          if (multiToken === 'sequence') return pending.map((r) => sequenceJob(request, r));
-          const jobs: RowJob[] = [];
-          for (let i = 0; i < pending.length; i += batchSize) jobs.push(completionsJob(request, pending.slice(i, i + batchSize)));
-          return jobs;
-        },
-      });
+  return createRowTeacher({
+    id,
+    who,
+    limiter,
+    partial,
+    cost: (u) => costOf(options.priceTable, model, u),
+    jobs: (request, pending) => {
+      if (endpoint === 'chat') return pending.map((r) => chatJob(request, r));
+      if (multiToken === 'sequence') return pending.map((r) => sequenceJob(request, r));
+      const jobs: RowJob[] = [];
+      for (let i = 0; i < pending.length; i += batchSize) jobs.push(completionsJob(request, pending.slice(i, i + batchSize)));
+      return jobs;
     },
-  };
+  });
 }

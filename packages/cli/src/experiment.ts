@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Student, Task, Teacher, TeacherMiddleware } from '@gdfo/spec';
-import { createContainer, createRemoteTeacher, GdfoError, loadPlugin, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
+import { createContainer, GdfoError, loadPlugin, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
+import { createRemoteTeacher } from '@gdfo/provider-kit';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
 import { metricFromLogits, registerTasks } from '@gdfo/tasks';
@@ -21,20 +22,17 @@ import { readApiKey } from './secrets.js';
 import { methodOptions, parseConfig, type GdfoConfig } from '@gdfo/config';
 import { writeReport } from '@gdfo/report';
 import {
-  createSyntheticTeacher,
   DiscretePromptSpace,
   RelaxedStudent,
   promptSpaceFor,
   registerPipeline,
   runMethod,
-  SyntheticStudent,
-  SyntheticWorld,
-  syntheticSpace,
   type MethodName,
   type MethodOptions,
   type MethodResult,
   type WhiteBoxModel,
 } from '@gdfo/pipeline';
+import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
 import { attachProgress, type ProgressMode } from './progress.js';
 
 export interface RunTarget {

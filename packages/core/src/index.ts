@@ -9,5 +9,4 @@ export * from './budget.js';
 export * from './checkpoint.js';
 export * from './events.js';
 export * from './middleware/index.js';
-export * from './remote/index.js';
 export * from './json.js';

@@ -3,16 +3,13 @@ import { createContainer, type ComponentRegistry } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
 import {
-  createDiscreteSyntheticTeacher,
   DEFAULT_CANDIDATES,
-  discreteSyntheticLogits,
-  discreteSyntheticTask,
   DiscretePromptSpace,
   distillOnly,
   RelaxedStudent,
   textPromptAsTemplate,
 } from './discrete.js';
-import { SyntheticStudent, SyntheticWorld } from './synthetic.js';
+import { createDiscreteSyntheticTeacher, discreteSyntheticLogits, discreteSyntheticTask, SyntheticStudent, SyntheticWorld } from '@gdfo/testing';
 import { runMethod } from './methods.js';
 
 function registry(seed = 1): ComponentRegistry {

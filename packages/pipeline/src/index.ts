@@ -6,6 +6,5 @@ export * from './harmonizers.js';
 export * from './layerwise.js';
 export * from './run.js';
 export * from './methods.js';
-export * from './synthetic.js';
 export * from './module.js';
 export * from './discrete.js';

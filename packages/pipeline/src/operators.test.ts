@@ -9,7 +9,7 @@ import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
 import { createContext } from './run.js';
 import { agreement, ask, checkpoint, distill, evaluate, evaluateDev, report, stage, tell, type Stage } from './operators.js';
-import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from './synthetic.js';
+import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
 import type { Generation, PipelineConfig, RunContext } from './context.js';
 
 const world = new SyntheticWorld({ dim: 10, width: 6, classes: 2, seed: 5, logitScale: 3, optimumScale: 0.4 });

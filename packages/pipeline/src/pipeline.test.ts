@@ -10,7 +10,7 @@ import { createContext } from './run.js';
 import { gradientSample, meanShift, surrogateScreen } from './harmonizers.js';
 import { LayerwiseOptimizer } from './layerwise.js';
 import { Projection, projectionStd, ShallowProjectionSpace, DeepProjectionSpace } from './prompt-space.js';
-import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from './synthetic.js';
+import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
 import { runMethod, demonstrationTemplate, demonstrationTemplates } from './methods.js';
 import type { Generation } from './context.js';
 import { BudgetMeter } from '@gdfo/core';

@@ -6,7 +6,7 @@ import { BudgetMeter, composeTeacher, withBudget } from '@gdfo/core';
 import { initBackend, saveCheckpoint, tinyModel } from '@gdfo/models';
 import { createLocalTeacher } from '@gdfo/adapter-local';
 import { createLmaasServer, type LmaasServer } from '@gdfo/adapter-lmaas';
-import { createSyntheticTeacher, SyntheticWorld } from '@gdfo/pipeline';
+import { createSyntheticTeacher, SyntheticWorld } from '@gdfo/testing';
 import { createTeacherPool, type PoolEvent } from './pool.js';
 import { workerReplicas } from './worker-teacher.js';
 import { lmaasReplicas, createLmaasReplica } from './lmaas.js';

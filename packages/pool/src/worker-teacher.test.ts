@@ -1,9 +1,10 @@
 import type { Prompt, ScoreRequest } from '@gdfo/spec';
-import { BudgetMeter, composeTeacher, withBudget } from '@gdfo/core';
-import { createSyntheticTeacher, SyntheticWorld } from '@gdfo/pipeline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BudgetMeter, composeTeacher, createContainer, installPlugin, withBudget } from '@gdfo/core';
+import { createSyntheticTeacher, SyntheticWorld } from '@gdfo/testing';
 import { createTeacherPool, type PoolEvent } from './pool.js';
 import { createWorkerTeacher, workerReplicas } from './worker-teacher.js';
-import type { SyntheticTeacherSpec } from './specs.js';
+import { buildTeacher, teacherRegistry, type SyntheticTeacherSpec } from './specs.js';
 
 const spec: SyntheticTeacherSpec = { kind: 'synthetic', world: { dim: 16, width: 8, classes: 3, seed: 11 } };
 const world = new SyntheticWorld({ ...spec.world });
@@ -49,13 +50,49 @@ describe('worker teacher', () => {
   });
 
   it('refuses a bad spec in one line, and reports a failed build', async () => {
-    await expect(createWorkerTeacher({ kind: 'nope' } as never)).rejects.toThrow("teacher spec kind: expected 'synthetic', 'local' or 'module', got \"nope\"");
+    await expect(createWorkerTeacher({ options: {} } as never)).rejects.toThrow('teacher spec kind: expected the name of a teacher kind, got undefined');
+    await expect(createWorkerTeacher({ kind: 'nope' })).rejects.toMatchObject({
+      code: 'UNKNOWN_COMPONENT',
+      message: 'unknown teacher "nope"; known: lmaas, local, module, synthetic',
+    });
     await expect(createWorkerTeacher({ kind: 'synthetic', world: { dim: 0, width: 1, classes: 2, seed: 1 } })).rejects.toThrow(
-      'teacher spec world.dim: expected a positive integer',
+      'synthetic teacher world.dim: expected a positive integer',
     );
     await expect(createWorkerTeacher({ kind: 'module', module: '@gdfo/core', export: 'nothingHere' })).rejects.toThrow(
       'teacher spec export: module @gdfo/core has no function export "nothingHere"',
     );
+  });
+});
+
+describe('teacher specs through the registry', () => {
+  const plugin = fileURLToPath(new URL('./__fixtures__/teacher-plugin.mjs', import.meta.url));
+  const constant = { kind: 'constant', options: { logits: [0.5, -1] }, plugins: [plugin] };
+  const one: ScoreRequest = { ...request(0), examples: task.train.slice(0, 2), prompt: { kind: 'none' } };
+
+  it('builds a kind a plugin registers: in this thread from the plugin object, in a worker from the spec’s plugins', async () => {
+    const { registry } = createContainer();
+    await installPlugin(registry, (await import(pathToFileURL(plugin).href)) as unknown, 'fixture');
+    const here = await buildTeacher({ kind: 'constant', options: { logits: [0.5, -1] } }, registry);
+    expect(Array.from((await here.score(one)).logits)).toEqual([0.5, -1, 0.5, -1]);
+    const t = await createWorkerTeacher(constant);
+    try {
+      expect(t.info.id).toBe('constant-0.5,-1');
+      expect(Array.from((await t.score(one)).logits)).toEqual([0.5, -1, 0.5, -1]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('lists the built-in kinds with the plugins’, and refuses an unknown one naming them', async () => {
+    const registry = await teacherRegistry({ plugins: [plugin] });
+    expect(registry.names('teacher')).toEqual(['constant', 'lmaas', 'local', 'module', 'synthetic']);
+    await expect(buildTeacher({ kind: 'gpt-9' }, registry)).rejects.toMatchObject({
+      code: 'UNKNOWN_COMPONENT',
+      message: 'unknown teacher "gpt-9"; known: constant, lmaas, local, module, synthetic',
+    });
+    // the built-in synthetic kind (registered by @gdfo/testing) is the in-process teacher
+    const built = await buildTeacher(spec, registry);
+    expect(Array.from((await built.score(request(2))).logits)).toEqual(Array.from((await serial.score(request(2))).logits));
   });
 });
 

@@ -15,7 +15,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { createContainer, RunEventBus, writeEventsJsonl, writeFileAtomic } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
-import { createSyntheticTeacher, registerPipeline, runMethod, SyntheticStudent, SyntheticWorld, syntheticSpace, type MethodName, type MethodResult } from '@gdfo/pipeline';
+import { registerPipeline, runMethod, type MethodName, type MethodResult } from '@gdfo/pipeline';
+import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
 import { writeReport } from './write.js';
 
 const CHROMIUM = process.env['GDFO_CHROMIUM'] ?? '/usr/bin/chromium';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Prompt, ScoreRequest, ScoreResult, Teacher } from '@gdfo/spec';
 import { FakeClock } from '../clock.js';
 import { BudgetMeter } from '../budget.js';
-import { TeacherError, retryAfterFromHeaders, parseDuration } from '../errors.js';
+import { TeacherError } from '../errors.js';
 import { createRng } from '../rng.js';
 import { composeTeacher, DiskCache, MemoryCache, withBudget, withCache, withConcurrency, withRateLimit, withRetry, withTimeout } from './index.js';
 
@@ -168,20 +168,5 @@ describe('limits', () => {
     p.catch(() => undefined);
     await clock.advance(5000);
     await expect(p).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true });
-  });
-});
-
-describe('rate-limit headers', () => {
-  it('reads Retry-After seconds, HTTP dates, retry-after-ms and exhausted x-ratelimit resets', () => {
-    const h = (o: Record<string, string>) => (k: string) => o[k];
-    expect(retryAfterFromHeaders(h({ 'retry-after': '3' }))).toBe(3000);
-    expect(retryAfterFromHeaders(h({ 'retry-after': 'Wed, 21 Oct 2015 07:28:10 GMT' }), Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(10_000);
-    expect(retryAfterFromHeaders(h({ 'retry-after-ms': '250' }))).toBe(250);
-    expect(
-      retryAfterFromHeaders(h({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '6m0s', 'x-ratelimit-remaining-tokens': '10', 'x-ratelimit-reset-tokens': '1s' })),
-    ).toBe(360_000);
-    expect(retryAfterFromHeaders(h({ 'x-ratelimit-remaining-requests': '5', 'x-ratelimit-reset-requests': '1s' }))).toBeUndefined();
-    expect(parseDuration('1.5s')).toBe(1500);
-    expect(parseDuration('20ms')).toBe(20);
   });
 });

@@ -11,7 +11,8 @@
  *   for completion requests (the text after the mask is dropped: a left-to-right model cannot see it).
  */
 import type { Example, Prompt, Template } from '@gdfo/spec';
-import { GdfoError, TeacherError, retryAfterFromHeaders } from '../errors.js';
+import { canonicalJson, GdfoError, sha256, TeacherError } from '@gdfo/core';
+import { retryAfterFromHeaders } from './headers.js';
 
 /** The answer position in chat requests. */
 export const BLANK = '___';
@@ -184,6 +185,43 @@ export function httpTeacherError(f: HttpFailure): TeacherError {
 /** A body that is not what the protocol promises; `retryable` for unparsable bodies (often a cut connection). */
 export function badResponse(who: string, what: string, retryable: boolean, secrets: readonly (string | undefined)[] = []): TeacherError {
   return new TeacherError(`${who}: malformed response — ${redact(what.replace(/\s+/g, ' '), secrets).slice(0, 300)}`, { retryable, code: 'BAD_RESPONSE' });
+}
+
+/** A request that timed out (retryable): `${who}: HTTP request timed out after ${ms} ms`. */
+export function requestTimedOut(who: string, ms: number): TeacherError {
+  return new TeacherError(`${who}: HTTP request timed out after ${ms} ms`, { retryable: true, code: 'TIMEOUT' });
+}
+
+/** A request the caller aborted (not retryable: nobody waits for it any more). */
+export function requestAborted(who: string): TeacherError {
+  return new TeacherError(`${who}: request aborted`, { retryable: false, code: 'ABORTED' });
+}
+
+/** No HTTP answer at all (refused, reset, DNS): retryable; the message is the cause's, secrets redacted. */
+export function connectionFailed(who: string, err: unknown, secrets: readonly (string | undefined)[]): TeacherError {
+  const e = err as (Error & { cause?: unknown }) | undefined;
+  return new TeacherError(`${who}: connection failed — ${redact(String((e?.cause as Error | undefined)?.message ?? e?.message ?? err), secrets)}`, {
+    retryable: true,
+    code: 'CONNECTION',
+  });
+}
+
+/**
+ * Any other failure of a request: a body that is not JSON (often a cut connection) is a retryable
+ * `BAD_RESPONSE`; anything else is not retryable. Secrets are redacted; `err` is not kept as `cause`.
+ */
+export function requestFailed(who: string, err: unknown, secrets: readonly (string | undefined)[]): TeacherError {
+  const e = err as Error | undefined;
+  if (e?.name === 'SyntaxError') return badResponse(who, `body is not JSON (${e.message})`, true, secrets);
+  return new TeacherError(`${who}: ${redact(String(e?.message ?? err), secrets)}`, { retryable: false });
+}
+
+/**
+ * A teacher id that names everything its scores depend on: `<prefix>#<12 hex digits of the settings' hash>`
+ * (the id is part of every cache key, so changing a scoring setting never reuses old answers).
+ */
+export function settingsId(prefix: string, settings: unknown): string {
+  return `${prefix}#${sha256(canonicalJson(settings)).slice(0, 12)}`;
 }
 
 /** Price table lookup: one table for every model, or one per model id. */

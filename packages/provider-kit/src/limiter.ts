@@ -6,8 +6,8 @@
  * The teacher-level middlewares (`withConcurrency`, `withRateLimit`) count teacher calls; a provider's
  * requests-per-minute limit counts HTTP requests, which is what this limiter counts.
  */
-import { systemClock, type Clock } from '../clock.js';
-import { GdfoError } from '../errors.js';
+import { GdfoError, systemClock, type Clock } from '@gdfo/core';
+import { retryAfterFromHeaders } from './headers.js';
 
 export interface LimiterOptions {
   /** Requests in flight at once (default 4). */
@@ -40,6 +40,16 @@ export class RequestLimiter {
   /** No request starts before `ms` from now (e.g. `x-ratelimit-remaining-requests: 0` with its reset). */
   holdFor(ms: number): void {
     if (ms > 0) this.holdUntil = Math.max(this.holdUntil, this.clock.now() + ms);
+  }
+
+  /**
+   * Holds new requests until the reset a response's headers ask for (`Retry-After`, `retry-after-ms`, an
+   * exhausted `x-ratelimit-*`; see `retryAfterFromHeaders`), if they ask for one. For successful responses:
+   * failures carry the wait in `TeacherError.retryAfterMs` instead (`httpTeacherError`).
+   */
+  holdFromHeaders(get: (name: string) => string | null | undefined): void {
+    const wait = retryAfterFromHeaders(get, this.clock.now());
+    if (wait !== undefined) this.holdFor(wait);
   }
 
   /** Runs `fn` when a slot is free and the rate allows it. */

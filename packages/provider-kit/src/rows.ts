@@ -12,9 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScoreRequest, ScoreResult, Usage } from '@gdfo/spec';
-import { writeFileAtomic } from '../checkpoint.js';
-import { GdfoError, TeacherError } from '../errors.js';
-import { canonicalJson, sha256 } from '../hash.js';
+import { canonicalJson, GdfoError, sha256, TeacherError, writeFileAtomic } from '@gdfo/core';
 import type { RequestLimiter } from './limiter.js';
 
 export interface RowUsage {

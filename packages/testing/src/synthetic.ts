@@ -25,7 +25,7 @@ import type {
   Task,
   Teacher,
 } from '@gdfo/spec';
-import { createRng, GdfoError } from '@gdfo/core';
+import { Adam, createRng, GdfoError } from '@gdfo/core';
 
 export interface SyntheticOptions {
   /** Dimension of z. */
@@ -155,10 +155,8 @@ export class SyntheticStudent implements Student {
   readonly info;
   private B: Float64Array;
   private q: Float64Array;
-  private m: Float64Array;
-  private v: Float64Array;
-  private t = 0;
-  private readonly lr: number;
+  /** One optimizer over (B, q) concatenated: B's entries first, then q's. */
+  private readonly optimizer: Adam;
   private readonly featureCache = new Map<string, Float64Array>();
 
   constructor(
@@ -173,9 +171,7 @@ export class SyntheticStudent implements Student {
     const noise = Math.sqrt(1 - w * w);
     this.B = Float64Array.from({ length: width * dim }, (_v, i) => w * world.P[i]! + noise * std * rng.gaussian());
     this.q = world.p0.map((v) => w * v);
-    this.m = new Float64Array(width * dim + width);
-    this.v = new Float64Array(width * dim + width);
-    this.lr = options.lr ?? 1e-2;
+    this.optimizer = new Adam(width * dim + width, { lr: options.lr ?? 1e-2 });
     this.info = { id: 'synthetic-student', dim, classes, parameters: width * dim + width };
   }
 
@@ -273,19 +269,11 @@ export class SyntheticStudent implements Student {
   }
 
   private adam(grad: Float64Array): void {
-    const b1 = 0.9;
-    const b2 = 0.999;
-    this.t++;
+    const d = this.optimizer.step(grad);
     const n = this.B.length;
     for (let i = 0; i < grad.length; i++) {
-      const g = grad[i]!;
-      this.m[i] = b1 * this.m[i]! + (1 - b1) * g;
-      this.v[i] = b2 * this.v[i]! + (1 - b2) * g * g;
-      const mh = this.m[i]! / (1 - b1 ** this.t);
-      const vh = this.v[i]! / (1 - b2 ** this.t);
-      const d = (this.lr * mh) / (Math.sqrt(vh) + 1e-8);
-      if (i < n) this.B[i]! -= d;
-      else this.q[i - n]! -= d;
+      if (i < n) this.B[i]! -= d[i]!;
+      else this.q[i - n]! -= d[i]!;
     }
   }
 
@@ -303,15 +291,14 @@ export class SyntheticStudent implements Student {
   }
 
   state(): StateValue {
-    return { B: Float64Array.from(this.B), q: Float64Array.from(this.q), m: Float64Array.from(this.m), v: Float64Array.from(this.v), t: this.t };
+    const { m, v, t } = this.optimizer.state();
+    return { B: Float64Array.from(this.B), q: Float64Array.from(this.q), m, v, t };
   }
 
   restore(state: StateValue): void {
     const s = state as { B: Float64Array; q: Float64Array; m: Float64Array; v: Float64Array; t: number };
     this.B = Float64Array.from(s.B);
     this.q = Float64Array.from(s.q);
-    this.m = Float64Array.from(s.m);
-    this.v = Float64Array.from(s.v);
-    this.t = s.t;
+    this.optimizer.restore({ t: s.t, m: s.m, v: s.v });
   }
 }

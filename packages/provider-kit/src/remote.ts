@@ -22,15 +22,28 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { BudgetLimits, Rng, ScoreResult, Teacher, TeacherMiddleware } from '@gdfo/spec';
-import { BudgetMeter, type PriceTable } from '../budget.js';
-import { writeFileAtomic } from '../checkpoint.js';
-import { systemClock, type Clock } from '../clock.js';
-import { GdfoError } from '../errors.js';
-import { cacheKey, DiskCache, MemoryCache, withCache, type CacheStats, type CacheStore } from '../middleware/cache.js';
-import { withBudget } from '../middleware/budget.js';
-import { composeTeacher } from '../middleware/index.js';
-import { withConcurrency, withRateLimit, withTimeout, wrap } from '../middleware/limits.js';
-import { withRetry, type RetryOptions } from '../middleware/retry.js';
+import {
+  BudgetMeter,
+  cacheKey,
+  composeTeacher,
+  DiskCache,
+  GdfoError,
+  MemoryCache,
+  systemClock,
+  withBudget,
+  withCache,
+  withConcurrency,
+  withRateLimit,
+  withRetry,
+  withTimeout,
+  wrap,
+  writeFileAtomic,
+  type CacheStats,
+  type CacheStore,
+  type Clock,
+  type PriceTable,
+  type RetryOptions,
+} from '@gdfo/core';
 
 /** Concurrent identical requests share one call to `inner`; followers get `cached: true`. */
 export function withSingleFlight(stats: { shared: number } = { shared: 0 }): TeacherMiddleware {

@@ -1,0 +1,3 @@
+export * from './synthetic.js';
+export * from './discrete.js';
+export * from './module.js';
