@@ -11,6 +11,7 @@ import { BudgetMeter, CheckpointStore, createContainer, decodeCheckpoint, encode
 import { parseExamples, sampleFewShot, getTask } from '@gdfo/tasks';
 import { parseConfig, parseConfigText } from '@gdfo/config';
 import { registerDfo } from '@gdfo/dfo';
+import { methodFor } from '@gdfo/pipeline';
 import { loadCheckpoint, saveCheckpoint, tinyModel, initBackend } from '@gdfo/models';
 import { createLocalTeacher } from '@gdfo/adapter-local';
 import { createLmaasServer, createLmaasTeacher } from '@gdfo/adapter-lmaas';
@@ -49,7 +50,9 @@ const configs: Case[] = [
   ['wrong type', () => parseConfigText('budget: "many"\n', 'run.yaml'), /^run\.yaml:1: budget: expected a positive integer/],
   ['unknown key', () => parseConfigText('task: { name: sst2 }\nbudgte: 10\n', 'run.yaml'), /^run\.yaml:2: budgte: unknown key; did you mean "budget"\? expected one of task, /],
   ['negative budget', () => parseConfigText('budget: -1\n', 'run.yaml'), 'run.yaml:1: budget: expected a positive integer, got -1'],
-  ['unknown method', () => parseConfig({ methods: ['bbt', 'zeroth'] }, 'cfg.json'), /^cfg\.json: methods\[1\]: expected one of manual, .*got "zeroth"$/],
+  ['unknown method in a config', () => parseConfig({ methods: ['bbt', 'zeroth'] }, 'cfg.json'), /^cfg\.json: methods\[1\]: expected one of manual, .*got "zeroth"$/],
+  ['method that is not a name', () => parseConfig({ methods: ['bbt', 'two words'] }, 'cfg.json'), /^cfg\.json: methods\[1\]: expected a method name: letters, digits/],
+  ['unknown method by name', async () => methodFor(createContainer().registry, 'zeroth'), /^unknown method "zeroth"; known: bbt, bbtv2, gdfo, gdfo-deep, icl, kd, manual, whitebox$/],
   ['nested wrong type', () => parseConfig({ distill: { steps: 1.5 } }, 'cfg.json'), /^cfg\.json: distill\.steps: expected a positive integer/],
   ['bad YAML', () => parseConfigText('task: [sst2\nbudget: 3\n', 'run.yaml'), /^run\.yaml:2:1: invalid YAML: /],
   [

@@ -93,6 +93,21 @@ describe('gdfo run (synthetic task)', () => {
     expect(rows.map((r) => [r.method, r.value])).toEqual(summary.results.map((r) => [r.method, r.test]));
   }, 60_000);
 
+  it('runs a method a plugin registers (--methods sep-bbt), and gdfo eval scores its prompt again', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gdfo-method-plugin-'));
+    const plugin = join(root, 'test', 'fixtures', 'method-plugin.mjs');
+    const { stdout } = await run(process.execPath, [bin, 'run', '--task', 'synthetic', '--methods', 'bbt,sep-bbt', '--plugins', plugin, '--budget', '100', '--quiet', '--json', '--out', out]);
+    const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { runDir: string; results: { method: string; calls: number; test: number; stopReason: string }[] };
+    expect(summary.results.map((r) => [r.method, r.calls])).toEqual([['bbt', 100], ['sep-bbt', 100]]);
+    // its own chain ran (sep-CMA-ES is a different search: a different selected prompt than BBT's)
+    const events = readFileSync(join(summary.runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; runId: string; config?: { strategy?: string } });
+    expect(events.find((e) => e.type === 'run-start' && e.runId.startsWith('sep-bbt'))?.config?.strategy).toBe('sep-cma-es');
+    expect(existsSync(join(summary.runDir, 'checkpoints', 'sep-bbt', 'latest.ckpt'))).toBe(true);
+    const evaluated = await run(process.execPath, [bin, 'eval', summary.runDir, '--json']);
+    const rows = evaluated.stdout.trim().split('\n').map((l) => JSON.parse(l) as { method: string; value: number });
+    expect(rows.map((r) => [r.method, r.value])).toEqual(summary.results.map((r) => [r.method, r.test]));
+  }, 60_000);
+
   it('refuses an unknown method and a bad budget in one line', async () => {
     await expect(run(process.execPath, [bin, 'run', '--task', 'synthetic', '--methods', 'bbt,magic'])).rejects.toMatchObject({
       stderr: expect.stringContaining('gdfo: command line: --methods: expected one of manual, icl, bbt, bbtv2, gdfo, gdfo-deep, kd, whitebox, got "magic"'),

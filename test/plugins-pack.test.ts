@@ -22,7 +22,7 @@ const PLUGINS: [dir: string, components: string[]][] = [
 describe.each(PLUGINS)('npm pack plugins/%s', (dir, components) => {
   it('gives a tarball with dist/index.js and package.json that installs and registers its components', async () => {
     const pluginDir = join(root, 'plugins', dir);
-    const { name, version } = JSON.parse(readFileSync(join(pluginDir, 'package.json'), 'utf8')) as { name: string; version: string };
+    const { name, version, peerDependencies } = JSON.parse(readFileSync(join(pluginDir, 'package.json'), 'utf8')) as { name: string; version: string; peerDependencies?: Record<string, string> };
     const work = mkdtempSync(join(tmpdir(), `gdfo-pack-${dir}-`));
     await run('npm', ['pack', '--pack-destination', work], { cwd: pluginDir });
     const tarball = join(work, `${name}-${version}.tgz`);
@@ -37,7 +37,10 @@ describe.each(PLUGINS)('npm pack plugins/%s', (dir, components) => {
     mkdirSync(target, { recursive: true });
     mkdirSync(join(project, 'node_modules', '@gdfo'));
     await run('tar', ['-xzf', tarball, '-C', target, '--strip-components=1']);
-    for (const peer of ['core', 'spec']) symlinkSync(join(root, 'packages', peer), join(project, 'node_modules', '@gdfo', peer), 'dir');
+    // the plugin's @gdfo peer dependencies (spec, core, and the kit it builds on, e.g. @gdfo/dfo)
+    const peers = Object.keys(peerDependencies ?? {}).filter((d) => d.startsWith('@gdfo/')).map((d) => d.slice('@gdfo/'.length));
+    expect(peers).toEqual(expect.arrayContaining(['core', 'spec']));
+    for (const peer of peers) symlinkSync(join(root, 'packages', peer), join(project, 'node_modules', '@gdfo', peer), 'dir');
     const script = `
       import { createContainer, loadPlugin, discoverPlugins } from '@gdfo/core';
       const { registry } = createContainer({ seed: 1 });

@@ -2,27 +2,28 @@
 import { BudgetMeter, createContainer, createRng } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
-import type { DistillationLoss, MeanBasedOptimizer } from '@gdfo/spec';
+import type { DistillationLoss, Harmonizer, MeanBasedOptimizer } from '@gdfo/spec';
 import {
   agreement, ask, checkpoint, distill, evaluate, evaluateDev, harmonizeAsk, harmonizeTell, report, stage, tell,
-  runMethodLoop, studentLosses,
-  type Harmonizer,
+  runMethodLoop,
 } from '@gdfo/pipeline';
 import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
 
-/** A new harmonizer: a line search on the student along −∇ from the mean; the best step is injected. */
+/**
+ * A new harmonizer: a line search on the student along −∇ from the mean; the best step is injected. It is
+ * written against the spec's `Harmonizer` contract only (a plugin would import nothing but `@gdfo/spec`).
+ */
 export function studentLineSearch(steps = [0.25, 0.5, 1, 2, 4]): Harmonizer {
   return {
     name: 'student-line-search',
     async beforeEvaluate(gen) {
-      const { ctx } = gen;
-      if (!ctx.student || !ctx.buffer?.size) return;
-      const strategy = ctx.strategy as MeanBasedOptimizer;
+      if (!gen.studentReady) return;
+      const strategy = gen.strategy as MeanBasedOptimizer;
       const m = strategy.mean();
-      const { grad } = await ctx.student.gradient(m, ctx.task.train, ctx.fitnessLoss);
+      const grad = await gen.studentGradient(m);
       const norm = Math.hypot(...grad) || 1;
       const tries = steps.map((s) => m.map((v, i) => v - s * strategy.sigma * (grad[i]! / norm)));
-      const losses = await studentLosses(ctx, tries);
+      const losses = await gen.studentLosses(tries);
       const best = tries[losses.indexOf(Math.min(...losses))]!;
       gen.points[gen.points.length - 1] = best; // CMA-ES learns from it like any sample
       gen.injected = [gen.points.length - 1];
@@ -42,7 +43,7 @@ export async function main() {
   // A new hybrid is a new chain: sep-CMA-ES + the line-search harmonizer + our own logging stage.
   const chain = [
     ask(), harmonizeAsk(), evaluate(), agreement(), tell(), distill(), harmonizeTell(), report(),
-    stage((gen) => void generationsSeen.push(gen.ctx.tracking.generation)),
+    stage((gen) => void generationsSeen.push(gen.index)),
     evaluateDev(), checkpoint(),
   ];
   const result = await runMethodLoop(

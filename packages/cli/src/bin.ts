@@ -87,7 +87,7 @@ const run = program
   .option('--config <file>', 'run configuration (YAML or JSON); flags override it')
   .option('--task <name>', 'task: spam (embedded), sst2, yelp, agnews, dbpedia, mrpc, rte, snli (../shared/data), synthetic')
   .option('--data-dir <dir>', 'benchmark data directory (default ../shared/data beside the repository)')
-  .option('--methods <list>', 'comma-separated methods: manual, icl, bbt, bbtv2, gdfo, gdfo-deep, kd, whitebox')
+  .option('--methods <list>', 'comma-separated methods: manual, icl, bbt, bbtv2, gdfo, gdfo-deep, kd, whitebox, or a plugin\'s')
   .option('--budget <calls>', 'teacher calls charged per method')
   .option('--seed <n>', 'run seed')
   .option('--dim <d>', 'intrinsic dimension of z')

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Student, Task, Teacher, TeacherMiddleware } from '@gdfo/spec';
-import { createContainer, GdfoError, loadPlugin, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
+import { createContainer, GdfoError, loadPlugin, registerCore, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
 import { createRemoteTeacher } from '@gdfo/provider-kit';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
@@ -27,7 +27,7 @@ import {
   promptSpaceFor,
   registerPipeline,
   runMethod,
-  type MethodName,
+  methodFor,
   type MethodOptions,
   type MethodResult,
   type WhiteBoxModel,
@@ -66,6 +66,7 @@ export interface ExperimentResult {
 /** A registry with every built-in component registered. */
 export function createRegistry(seed: number | string): ComponentRegistry {
   const { registry } = createContainer({ seed });
+  registerCore(registry);
   registerDfo(registry);
   registerLosses(registry);
   registerTasks(registry);
@@ -176,6 +177,10 @@ export async function runExperiment(input: GdfoConfig | Record<string, unknown>,
   const registry = createRegistry(c.seed);
   const plugins = [];
   for (const p of c.plugins) plugins.push(await loadPlugin(registry, p, t.baseDir ?? process.cwd()));
+  const unknown = c.methods.filter((m) => !registry.has('method', m));
+  if (unknown.length) {
+    throw new GdfoError('UNKNOWN_COMPONENT', `config: methods: unknown method "${unknown[0]}"; known: ${registry.names('method').join(', ')} (a plugin's method needs its plugin in "plugins")`);
+  }
   const middleware: TeacherMiddleware[] = [];
   for (const m of c.middleware) middleware.push(await registry.resolve<TeacherMiddleware>('middleware', m.name, m.options));
   const prepared = await prepare(c, t, registry);
@@ -189,7 +194,7 @@ export async function runExperiment(input: GdfoConfig | Record<string, unknown>,
       const events = new RunEventBus();
       const sink = writeEventsJsonl(events.events$, join(t.runDir, 'events.jsonl'));
       const progress = attachProgress(events.events$, { mode: t.progress, budget: c.budget, label: method.padEnd(9) });
-      const needsStudent = method === 'gdfo' || method === 'gdfo-deep' || method === 'kd';
+      const needsStudent = methodFor(registry, method).needsStudent;
       try {
         const base = methodOptions(c);
         const result = await runMethod({
@@ -235,13 +240,18 @@ export interface EvalRow {
  * Scores the selected prompt of every method of a finished run again, on `split` of the run's task (or of
  * another task with the same verbalizer size: `task`), through the run's teacher. Evaluation calls only.
  */
-export async function evaluateRun(runDir: string, options: { split: 'dev' | 'test'; task?: string; backend?: string; env?: RunTarget['env'] }): Promise<EvalRow[]> {
+export async function evaluateRun(
+  runDir: string,
+  options: { split: 'dev' | 'test'; task?: string; backend?: string; env?: RunTarget['env']; /** Where relative plugin paths resolve from (default: the working directory). */ baseDir?: string },
+): Promise<EvalRow[]> {
   const c0 = readRunConfig(runDir);
   const c = options.task ? parseConfig({ ...c0, task: { ...c0.task, name: options.task } }, 'config') : c0;
   const resultPath = join(runDir, 'result.json');
   if (!existsSync(resultPath)) throw new GdfoError('NO_RESULT', `${resultPath}: not found (the run has not finished a method yet)`);
   const { results } = JSON.parse(readFileSync(resultPath, 'utf8')) as { results: MethodResult[] };
   const registry = createRegistry(c.seed);
+  // the run's plugins: a plugin's method (or teacher) is needed to score its prompt again
+  for (const p of c.plugins) await loadPlugin(registry, p, options.baseDir ?? process.cwd());
   const prepared = await prepare(c, { runDir, progress: 'quiet', ...(options.backend ? { backend: options.backend } : {}), ...(options.env ? { env: options.env } : {}) }, registry);
   try {
     const examples = options.split === 'test' ? prepared.task.test : prepared.task.dev;
@@ -249,10 +259,15 @@ export async function evaluateRun(runDir: string, options: { split: 'dev' | 'tes
     for (const r of results) {
       const row = { method: r.method, split: options.split, metric: prepared.task.metric };
       if (!examples?.length) rows.push({ ...row, value: null, note: `task ${c.task.name} has no ${options.split} split` });
-      else if (r.method === 'manual' || r.method === 'icl') rows.push({ ...row, value: options.split === 'test' && !options.task ? r.test : r.dev, note: 'no tuned prompt: value from result.json' });
-      else if (!r.bestZ) rows.push({ ...row, value: null, note: 'no selected prompt in result.json (kd and whitebox keep none)' });
+      else if (!registry.has('method', r.method)) rows.push({ ...row, value: null, note: `method ${r.method} is not registered (load the plugin that defines it)` });
+      else if (!methodFor(registry, r.method).keepsPrompt) {
+        // no tuned prompt z to score again: the run's own number, on the run's task only
+        if (options.task) rows.push({ ...row, value: null, note: `${r.method} keeps no prompt z to score on another task` });
+        else rows.push({ ...row, value: options.split === 'test' ? r.test : r.dev, note: 'no tuned prompt z: value from result.json' });
+      }
+      else if (!r.bestZ) rows.push({ ...row, value: null, note: 'no selected prompt in result.json' });
       else {
-        const space = await promptSpaceFor({ ...methodOptions(c), method: r.method as MethodName, task: prepared.task, teacher: prepared.teacher, registry, ...prepared.extra });
+        const space = await promptSpaceFor({ ...methodOptions(c), method: r.method, task: prepared.task, teacher: prepared.teacher, registry, ...prepared.extra });
         const res = await prepared.teacher.score({
           examples,
           template: prepared.task.template,

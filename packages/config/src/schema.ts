@@ -3,7 +3,7 @@
  * the configuration reference (docs/configuration.md) and the JSON Schema are generated from this file.
  */
 import { z } from 'zod';
-import { METHODS } from '@gdfo/pipeline';
+import { DEFAULT_PIPELINE_CONFIG, METHOD_DEFAULTS, METHODS } from '@gdfo/pipeline';
 
 const NAME_RE = /^[a-z0-9][a-z0-9._/@-]*$/i;
 
@@ -71,38 +71,38 @@ export const configSchema = z
   .strictObject({
     task: taskSchema.prefault({ name: 'synthetic' }),
     methods: z
-      .array(z.enum(METHODS, { error: `expected one of ${METHODS.join(', ')}` }), { error: 'expected a list of method names' })
+      .array(componentName('method'), { error: 'expected a list of method names' })
       .min(1, { error: 'expected at least one method' })
       .refine((m) => new Set(m).size === m.length, { error: 'expected each method at most once' })
       .default(['manual', 'bbt', 'gdfo'])
-      .describe(`Methods to run, in order, each with the same budget and seed. One of: ${METHODS.map((m) => `\`${m}\``).join(', ')}.`),
-    budget: positiveInt().default(8000).describe("Teacher calls charged per method (BBT's API-call budget is 8000). Dev/test evaluations are counted but not charged."),
+      .describe(`Methods to run, in order, each with the same budget and seed: ${METHODS.map((m) => `\`${m}\``).join(', ')}, or a plugin's method (\`gdfo list\` shows the registered ones).`),
+    budget: positiveInt().default(METHOD_DEFAULTS.budget).describe("Teacher calls charged per method (BBT's API-call budget is 8000). Dev/test evaluations are counted but not charged."),
     seed: nonNegativeInt().default(42).describe('Run seed: projections, strategy, student and harmonizer streams are all forked from it.'),
-    dim: positiveInt().default(500).describe('Dimension d of the search space z (BBT: 500).'),
-    promptLength: positiveInt().default(50).describe('Prompt length in positions (BBT: 50).'),
-    popSize: positiveInt().default(20).describe('Points the strategy asks per generation (CMA-ES λ; BBT: 20).'),
+    dim: positiveInt().default(METHOD_DEFAULTS.dim).describe('Dimension d of the search space z (BBT: 500).'),
+    promptLength: positiveInt().default(METHOD_DEFAULTS.promptLength).describe('Prompt length in positions (BBT: 50).'),
+    popSize: positiveInt().default(METHOD_DEFAULTS.popSize).describe('Points the strategy asks per generation (CMA-ES λ; BBT: 20).'),
     sigma0: positiveNumber()
       .optional()
       .describe('Initial step size of the strategy (default by method: 1 for shallow prompts, 0.2 for deep prompts, as BBT/BBTv2).'),
     alpha: positiveNumber()
       .optional()
       .describe("Scale α of the random projection A (default by method: 1 for shallow prompts, 0.2 for deep prompts)."),
-    strategy: componentRef('strategy', 'cma-es', 'The derivative-free strategy (`gdfo list` shows the registered ones; plugins add more).').prefault({}),
+    strategy: componentRef('strategy', METHOD_DEFAULTS.strategy, 'The derivative-free strategy (`gdfo list` shows the registered ones; plugins add more).').prefault({}),
     fitness: z
       .enum(['ce', 'hinge'], { error: 'expected one of ce, hinge' })
       .default('ce')
       .describe('Fitness of a teacher evaluation: `ce` (cross-entropy, BBT) or `hinge` (multi-class hinge).'),
     harmonizer: componentRef(
       'harmonizer',
-      'gradient-sample',
+      METHOD_DEFAULTS.harmonizer,
       'How GDFO couples the student gradient with the strategy: `none`, `gradient-sample`, `mean-shift`, `surrogate-screen` or a plugin\'s.',
     ).prefault({}),
     distill: z
       .strictObject({
-        loss: componentName('loss').default('kd').describe('Distillation loss name (`kd`, `kl`, `mse`, `ce`, `hinge`, `mixture`, or a plugin\'s).'),
+        loss: componentName('loss').default(METHOD_DEFAULTS.distillLoss).describe('Distillation loss name (`kd`, `kl`, `mse`, `ce`, `hinge`, `mixture`, or a plugin\'s).'),
         options: options('loss'),
-        steps: positiveInt().default(32).describe('Student optimizer steps per generation (K).'),
-        batchSize: positiveInt().default(32).describe('(z, example) rows per distillation step.'),
+        steps: positiveInt().default(DEFAULT_PIPELINE_CONFIG.distill.steps).describe('Student optimizer steps per generation (K).'),
+        batchSize: positiveInt().default(DEFAULT_PIPELINE_CONFIG.distill.batchSize).describe('(z, example) rows per distillation step.'),
       })
       .prefault({})
       .describe('Distillation of the teacher into the student (GDFO, KD).'),
@@ -136,8 +136,8 @@ export const configSchema = z
       })
       .default([])
       .describe('Plugins to load before the run: npm package names (resolved from the config file\'s folder) or paths.'),
-    evalEvery: positiveInt().default(100).describe('Score the best point so far on dev every this many teacher calls (BBT: 100).'),
-    checkpointEvery: nonNegativeInt().default(10).describe('Save a checkpoint every this many generations (0 = never).'),
+    evalEvery: positiveInt().default(DEFAULT_PIPELINE_CONFIG.evalEvery).describe('Score the best point so far on dev every this many teacher calls (BBT: 100).'),
+    checkpointEvery: nonNegativeInt().default(DEFAULT_PIPELINE_CONFIG.checkpointEvery).describe('Save a checkpoint every this many generations (0 = never).'),
     testCurve: z
       .boolean({ error: 'expected true or false' })
       .default(false)
@@ -148,6 +148,20 @@ export const configSchema = z
       .default('runs')
       .describe('Folder where run directories are written.'),
   })
+  .superRefine(
+    (c, ctx) => {
+      // Without plugins only the built-in methods exist: a typo is caught here, with its line, alongside the
+      // config's other problems. With plugins, names are checked against the registry once they are loaded.
+      const { plugins, methods } = c as { plugins?: unknown; methods?: unknown };
+      if ((Array.isArray(plugins) && plugins.length > 0) || !Array.isArray(methods)) return;
+      methods.forEach((m: unknown, i) => {
+        if (typeof m === 'string' && NAME_RE.test(m) && !(METHODS as readonly string[]).includes(m)) {
+          ctx.addIssue({ code: 'custom', path: ['methods', i], message: `expected one of ${METHODS.join(', ')}`, input: m });
+        }
+      });
+    },
+    { when: () => true },
+  )
   .describe('A gdfo run configuration.');
 
 /** A validated configuration with every default filled in. */

@@ -1,8 +1,7 @@
-/** Time as a dependency: runs use the system clock, tests a fake one (no real sleeps). */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+import type { Clock } from '@gdfo/spec';
+
+/** Time as a dependency (the spec's `Clock`): runs use the system clock, tests a fake one (no real sleeps). */
+export type { Clock };
 
 export const systemClock: Clock = {
   now: () => Date.now(),

@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Observable, Subject, type Subscription } from 'rxjs';
-import type { RunEvent } from '@gdfo/spec';
+import type { Clock, RunEvent } from '@gdfo/spec';
 
 export class RunEventBus {
   private readonly subject = new Subject<RunEvent>();
@@ -21,6 +21,22 @@ export class RunEventBus {
     this.closed = true;
     this.subject.complete();
   }
+}
+
+/** An event without the fields every event carries (`specVersion`, `time`, `runId`), per event type. */
+export type RunEventBody = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'specVersion' | 'time' | 'runId'> : never) : never;
+
+/** Something events can be emitted to (a `RunEventBus`, or any sink with `emit`). */
+export interface EventSink {
+  emit(event: RunEvent): void;
+}
+
+/**
+ * The one place events get stamped: returns `emit(body)` that adds the spec version, the run id and the time
+ * from `clock`, and emits to `sink`.
+ */
+export function eventEmitter(sink: EventSink, runId: string, clock: Clock): (body: RunEventBody) => void {
+  return (body) => sink.emit({ specVersion: '1.0', time: clock.now(), runId, ...body } as RunEvent);
 }
 
 /** Serializes an event to one JSON line (typed arrays as plain arrays, non-finite numbers as strings). */

@@ -10,3 +10,4 @@ export * from './checkpoint.js';
 export * from './events.js';
 export * from './middleware/index.js';
 export * from './json.js';
+export * from './module.js';

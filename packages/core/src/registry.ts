@@ -1,10 +1,13 @@
 /**
- * Name → component resolution on an inversify container.
+ * Name → component resolution: the registry is the front door of an inversify container.
  *
- * Each component kind has a service identifier (`kindToken(kind)`); a registration binds a factory to it
+ * Each component kind has a service identifier (`kindToken(kind)`); a registration binds its factory to it
  * `whenNamed(name)`. A config saying `strategy: cma-es` becomes `container.get(kindToken('strategy'),
- * { name: 'cma-es' })` → the factory → the object. Packages contribute a `register*(registry)` function
- * (their small module); plugins do the same through the `Registry` contract and never import inversify.
+ * { name: 'cma-es' })` → the factory → the object. The run's services are bound in the same container
+ * (`TOKENS.Clock`, `TOKENS.Rng`) and injected into every factory through its `FactoryContext` (the clock, an
+ * RNG stream forked from the root by kind and name), so a test that rebinds the clock changes it for every
+ * component built afterwards. Packages contribute a `register*(registry)` function (their small module);
+ * plugins do the same through the spec's `Registry` contract and never import inversify or use decorators.
  */
 import { Container } from 'inversify';
 import type {
@@ -61,10 +64,11 @@ export class ComponentRegistry implements Registry {
   /** Set while a plugin registers, so listings can say where a component came from. */
   origin = '@gdfo/core';
 
-  constructor(
-    readonly container: Container,
-    private readonly rng: Rng,
-  ) {}
+  constructor(readonly container: Container) {}
+
+  private rootRng(): Rng {
+    return this.container.get<Rng>(TOKENS.Rng);
+  }
 
   register<T>(kind: ComponentKind, name: string, factory: ComponentFactory<T>, description = ''): void {
     if (!/^[a-z0-9][a-z0-9._/@-]*$/i.test(name)) {
@@ -115,21 +119,22 @@ export class ComponentRegistry implements Registry {
   /** Builds a component by kind and name with its options. */
   async resolve<T>(kind: ComponentKind, name: string, options: Readonly<Record<string, unknown>> = {}, rng?: Rng): Promise<T> {
     const reg = this.get(kind, name);
-    return (await reg.factory(options, this.context(rng ?? this.rng.fork(`${kind}:${name}`)))) as T;
+    return (await reg.factory(options, this.context(rng ?? this.rootRng().fork(`${kind}:${name}`)))) as T;
   }
 
   /** Synchronous build, for factories that do not return a promise (strategies, losses). */
   resolveSync<T>(kind: ComponentKind, name: string, options: Readonly<Record<string, unknown>> = {}, rng?: Rng): T {
     const reg = this.get(kind, name);
-    const out = reg.factory(options, this.context(rng ?? this.rng.fork(`${kind}:${name}`)));
+    const out = reg.factory(options, this.context(rng ?? this.rootRng().fork(`${kind}:${name}`)));
     if (out instanceof Promise) {
       throw new GdfoError('ASYNC_FACTORY', `${kind} "${name}" has an asynchronous factory; use resolve()`);
     }
     return out as T;
   }
 
+  /** The services of the container a factory gets: an RNG stream and the clock (rebinding them changes them). */
   private context(rng: Rng): FactoryContext {
-    return { rng, resolve: (k, n, o) => this.resolve(k, n, o) };
+    return { rng, clock: this.container.get<Clock>(TOKENS.Clock), resolve: (k, n, o) => this.resolve(k, n, o) };
   }
 }
 
@@ -142,7 +147,7 @@ export interface ContainerOptions {
 export function createContainer(options: ContainerOptions = {}): { container: Container; registry: ComponentRegistry } {
   const container = new Container();
   const rng = createRng(options.seed ?? 0);
-  const registry = new ComponentRegistry(container, rng);
+  const registry = new ComponentRegistry(container);
   container.bind(TOKENS.Registry).toConstantValue(registry);
   container.bind(TOKENS.Clock).toConstantValue(options.clock ?? systemClock);
   container.bind(TOKENS.Rng).toConstantValue(rng);

@@ -6,6 +6,8 @@
 import type {
   DistillationLoss,
   Example,
+  Harmonizer,
+  HarmonizerGeneration,
   MeanBasedOptimizer,
   MetricName,
   Optimizer,
@@ -15,8 +17,10 @@ import type {
   Task,
   Teacher,
 } from '@gdfo/spec';
-import { GdfoError, type BudgetMeter, type CheckpointStore, type Clock, type RunEventBus, type Xoshiro128 } from '@gdfo/core';
+import { GdfoError, type BudgetMeter, type CheckpointStore, type Clock, type RunEventBody, type RunEventBus, type Xoshiro128 } from '@gdfo/core';
 import type { ReplayBuffer } from './buffer.js';
+
+export type { Harmonizer, HarmonizerGeneration };
 
 export interface DistillConfig {
   /** Adam steps per generation (K). */
@@ -52,6 +56,7 @@ export interface BestPoint {
 
 /** What the run has learnt so far (all serializable). */
 export interface Tracking {
+  /** Generations completed: the stage that updates the search (`tell`) sets it to the generation's index + 1. */
   generation: number;
   bestTrain: BestPoint | undefined;
   bestDev: BestPoint | undefined;
@@ -83,6 +88,8 @@ export interface RunContext {
   readonly harmonizer: Harmonizer;
   readonly rng: Xoshiro128;
   readonly events: RunEventBus;
+  /** Emits an event on `events`, stamped with the run id and the clock's time (core's `eventEmitter`). */
+  readonly emit: (body: RunEventBody) => void;
   readonly clock: Clock;
   readonly store?: CheckpointStore;
   readonly config: PipelineConfig;
@@ -91,37 +98,63 @@ export interface RunContext {
   readonly trainLabels: Int32Array;
 }
 
-/** One generation as it moves through the chain. */
-export interface Generation {
-  readonly ctx: RunContext;
-  points: Float64Array[];
-  fitness: number[];
-  logits: Float32Array[];
+/**
+ * One generation as it moves through the chain. It is also what a harmonizer sees (the spec's
+ * `HarmonizerGeneration`): the candidates, the strategy, and the student's view of the task.
+ */
+export class Generation implements HarmonizerGeneration {
+  points: Float64Array[] = [];
+  fitness: number[] = [];
+  logits: Float32Array[] = [];
   /** The strategy's mean before `tell` (mean-based strategies). */
   meanBefore?: Float64Array;
   /** Student task loss on `points`, predicted before the student trained on them. */
   studentLoss?: number[];
   /** Indices of points that a harmonizer injected (not sampled by the strategy). */
-  injected: number[];
+  injected: number[] = [];
   distillLoss?: number;
   /** Set when the run must end after this generation. */
   done?: string;
+
+  constructor(
+    readonly ctx: RunContext,
+    /** 0-based; the agreement records, the generation event and `every(n, …)` key on it. */
+    readonly index: number = ctx.tracking.generation,
+  ) {}
+
+  get strategy(): Optimizer {
+    return this.ctx.strategy;
+  }
+
+  get studentReady(): boolean {
+    return !!this.ctx.student && !!this.ctx.buffer && this.ctx.buffer.size > 0;
+  }
+
+  agreement(): number | undefined {
+    const a = this.ctx.tracking.agreement.find((r) => r.generation === this.index);
+    return a && Number.isFinite(a.spearman) ? a.spearman : undefined;
+  }
+
+  studentLosses(points: readonly Float64Array[]): Promise<number[]> {
+    return studentLosses(this.ctx, points);
+  }
+
+  async studentGradient(z: Float64Array): Promise<Float64Array> {
+    const { student } = requireStudent(this.ctx, 'the student gradient');
+    return (await student.gradient(z, this.ctx.task.train, this.ctx.fitnessLoss)).grad;
+  }
 }
 
-/**
- * A harmonizer couples the student's gradient with the DFO strategy. Each hook is optional; `none` has none.
- * Hooks run inside the chain's `harmonize*` operators.
- */
-export interface Harmonizer {
-  readonly name: string;
-  /** May replace the strategy's `ask` (e.g. screen κ·λ samples down to λ). */
-  ask?(gen: Generation): Promise<Float64Array[]>;
-  /** Edits the candidates before the teacher sees them (e.g. inject a gradient sample). */
-  beforeEvaluate?(gen: Generation): Promise<void>;
-  /** Acts after `tell` and distillation (e.g. move the mean along −ĝ). */
-  afterTell?(gen: Generation): Promise<void>;
-  state?(): StateValue;
-  restore?(state: StateValue): void;
+/** Student task loss (the fitness loss) of each point on the training set. */
+export async function studentLosses(ctx: RunContext, points: readonly Float64Array[]): Promise<number[]> {
+  const { student } = requireStudent(ctx, 'the student loss');
+  const dim = ctx.space.dim;
+  const z = new Float64Array(points.length * dim);
+  points.forEach((p, i) => z.set(p, i * dim));
+  const n = ctx.task.train.length;
+  const classes = ctx.task.verbalizer.words.length;
+  const logits = await student.predict(z, points.length, ctx.task.train);
+  return points.map((_p, i) => ctx.fitnessLoss.value(logits.subarray(i * n * classes, (i + 1) * n * classes), null, ctx.trainLabels, classes));
 }
 
 export function isMeanBased(o: Optimizer): o is MeanBasedOptimizer {

@@ -11,10 +11,9 @@
  *
  * Before the student has seen any data (empty buffer) every harmonizer behaves as `none`.
  */
-import type { StateValue } from '@gdfo/spec';
+import type { Harmonizer, HarmonizerGeneration, MeanBasedOptimizer, StateValue } from '@gdfo/spec';
 import { GdfoError } from '@gdfo/core';
-import { isMeanBased, requireStudent, type Generation, type Harmonizer, type RunContext } from './context.js';
-import { studentLosses } from './operators.js';
+import { isMeanBased } from './context.js';
 
 export interface HarmonizerOptions {
   /** gradient-sample: step length in units of σ·√d (default 1). */
@@ -27,14 +26,9 @@ export interface HarmonizerOptions {
   kappa?: number;
 }
 
-function ready(ctx: RunContext): boolean {
-  return !!ctx.student && !!ctx.buffer && ctx.buffer.size > 0;
-}
-
 /** Normalized −∇_z of the student task loss at z (a unit descent direction), or undefined if ∇ = 0. */
-async function descent(ctx: RunContext, z: Float64Array): Promise<Float64Array | undefined> {
-  const { student } = requireStudent(ctx, 'harmonizer');
-  const { grad } = await student.gradient(z, ctx.task.train, ctx.fitnessLoss);
+async function descent(gen: HarmonizerGeneration, z: Float64Array): Promise<Float64Array | undefined> {
+  const grad = await gen.studentGradient(z);
   let norm = 0;
   for (const g of grad) norm += g * g;
   norm = Math.sqrt(norm);
@@ -42,11 +36,11 @@ async function descent(ctx: RunContext, z: Float64Array): Promise<Float64Array |
   return grad.map((g) => -g / norm);
 }
 
-function requireMean(ctx: RunContext, name: string) {
-  if (!isMeanBased(ctx.strategy)) {
-    throw new GdfoError('BAD_HARMONIZER', `harmonizer "${name}" needs a mean-based strategy (CMA-ES, sep-CMA-ES, (1+1)-ES); "${ctx.strategy.name}" is not`);
+function requireMean(gen: HarmonizerGeneration, name: string): MeanBasedOptimizer {
+  if (!isMeanBased(gen.strategy)) {
+    throw new GdfoError('BAD_HARMONIZER', `harmonizer "${name}" needs a mean-based strategy (CMA-ES, sep-CMA-ES, (1+1)-ES); "${gen.strategy.name}" is not`);
   }
-  return ctx.strategy;
+  return gen.strategy;
 }
 
 export function noneHarmonizer(): Harmonizer {
@@ -57,16 +51,15 @@ export function gradientSample(options: HarmonizerOptions = {}): Harmonizer {
   const step = options.step ?? 1;
   return {
     name: 'gradient-sample',
-    async beforeEvaluate(gen: Generation) {
-      const { ctx } = gen;
-      if (!ready(ctx) || gen.points.length < 2) return;
-      const strategy = requireMean(ctx, 'gradient-sample');
+    async beforeEvaluate(gen) {
+      if (!gen.studentReady || gen.points.length < 2) return;
+      const strategy = requireMean(gen, 'gradient-sample');
       const m = strategy.mean();
-      const d = await descent(ctx, m);
+      const d = await descent(gen, m);
       if (!d) return;
       const len = step * strategy.sigma * Math.sqrt(m.length);
       const x = m.map((v, i) => v + len * d[i]!);
-      const losses = await studentLosses(ctx, gen.points);
+      const losses = await gen.studentLosses(gen.points);
       let worst = 0;
       losses.forEach((l, i) => {
         if (!(l <= losses[worst]!)) worst = i; // NaN counts as worst
@@ -84,17 +77,16 @@ export function meanShift(options: HarmonizerOptions = {}): Harmonizer {
   let refused = 0;
   return {
     name: 'mean-shift',
-    async afterTell(gen: Generation) {
-      const { ctx } = gen;
-      if (!ready(ctx)) return;
-      const strategy = requireMean(ctx, 'mean-shift');
-      const last = ctx.tracking.agreement.find((a) => a.generation === ctx.tracking.generation);
-      if (!last || !(last.spearman > threshold)) {
+    async afterTell(gen) {
+      if (!gen.studentReady) return;
+      const strategy = requireMean(gen, 'mean-shift');
+      const rho = gen.agreement();
+      if (rho === undefined || !(rho > threshold)) {
         refused++;
         return;
       }
       const m = strategy.mean();
-      const d = await descent(ctx, m);
+      const d = await descent(gen, m);
       if (!d) return;
       const len = trust * strategy.sigma * Math.sqrt(m.length);
       strategy.setMean(m.map((v, i) => v + len * d[i]!));
@@ -114,12 +106,11 @@ export function surrogateScreen(options: HarmonizerOptions = {}): Harmonizer {
   if (!(Number.isInteger(kappa) && kappa >= 1)) throw new GdfoError('BAD_OPTION', `harmonizer.kappa: expected an integer ≥ 1, got ${kappa}`);
   return {
     name: 'surrogate-screen',
-    async ask(gen: Generation) {
-      const { ctx } = gen;
-      const lambda = ctx.strategy.popSize;
-      if (!ready(ctx) || kappa === 1) return ctx.strategy.ask();
-      const pool = ctx.strategy.ask(kappa * lambda);
-      const losses = await studentLosses(ctx, pool);
+    async ask(gen) {
+      const lambda = gen.strategy.popSize;
+      if (!gen.studentReady || kappa === 1) return gen.strategy.ask();
+      const pool = gen.strategy.ask(kappa * lambda);
+      const losses = await gen.studentLosses(pool);
       const order = pool.map((_p, i) => i).sort((a, b) => (losses[a]! - losses[b]!) || a - b);
       return order.slice(0, lambda).map((i) => pool[i]!);
     },

@@ -1,6 +1,10 @@
-/** Registers the pipeline's harmonizers by name (a plugin may add its own with `registry.register('harmonizer', …)`). */
-import type { Registry } from '@gdfo/spec';
+/**
+ * Registers the pipeline's components by name: the harmonizers and the methods (a plugin adds its own with
+ * `registry.register('harmonizer' | 'method', …)`). Idempotent: names already registered are left alone.
+ */
+import type { Harmonizer, Registry } from '@gdfo/spec';
 import { HARMONIZERS, type HarmonizerOptions } from './harmonizers.js';
+import { registerMethods } from './methods/index.js';
 
 export function registerPipeline(registry: Registry): void {
   const descriptions: Record<string, string> = {
@@ -10,6 +14,7 @@ export function registerPipeline(registry: Registry): void {
     'surrogate-screen': 'sample κ·λ candidates, send the λ the student ranks best to the teacher',
   };
   for (const [name, make] of Object.entries(HARMONIZERS)) {
-    if (!registry.has('harmonizer', name)) registry.register('harmonizer', name, (o) => make(o as HarmonizerOptions), descriptions[name]);
+    if (!registry.has('harmonizer', name)) registry.register<Harmonizer>('harmonizer', name, (o) => make(o as HarmonizerOptions), descriptions[name]);
   }
+  registerMethods(registry);
 }

@@ -2,7 +2,6 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lastValueFrom, of } from 'rxjs';
 import type { DistillationLoss, Optimizer, RunEvent } from '@gdfo/spec';
 import { BudgetMeter, createContainer, createRng } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
@@ -10,7 +9,8 @@ import { registerLosses } from '@gdfo/distill';
 import { createContext } from './run.js';
 import { agreement, ask, checkpoint, distill, evaluate, evaluateDev, report, stage, tell, type Stage } from './operators.js';
 import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
-import type { Generation, PipelineConfig, RunContext } from './context.js';
+import { Generation, type PipelineConfig, type RunContext } from './context.js';
+import { compose, every, when } from './stages.js';
 
 const world = new SyntheticWorld({ dim: 10, width: 6, classes: 2, seed: 5, logitScale: 3, optimumScale: 0.4 });
 const task = world.task({ train: 12, dev: 12, test: 30 });
@@ -45,8 +45,7 @@ function context(budget: number, config: Partial<PipelineConfig> = {}, checkpoin
 }
 
 async function through(ctx: RunContext, ...ops: Stage[]): Promise<Generation> {
-  const gen: Generation = { ctx, points: [], fitness: [], logits: [], injected: [] };
-  return lastValueFrom(ops.reduce((o, op) => o.pipe(op), of(gen)));
+  return compose(ops)(new Generation(ctx));
 }
 
 describe('operators', () => {
@@ -118,11 +117,38 @@ describe('operators', () => {
     expect(readdirSync(dir)).toEqual(['latest.ckpt']);
   });
 
-  it('stage: skips a generation that is already done', async () => {
+  it('a stage that ends the generation does not call the rest of the chain', async () => {
     const { ctx } = context(100);
     let ran = 0;
     const g = await through(ctx, stage((gen) => void (gen.done = 'stop')), stage(() => void ran++));
     expect(g.done).toBe('stop');
     expect(ran).toBe(0);
+  });
+
+  it('links run code after `next` returns, in chain order (trpc-style)', async () => {
+    const { ctx } = context(100);
+    const order: string[] = [];
+    const around: Stage = async (gen, next) => {
+      order.push('before');
+      const out = await next(gen);
+      order.push('after');
+      return out;
+    };
+    await through(ctx, around, stage(() => void order.push('inner')));
+    expect(order).toEqual(['before', 'inner', 'after']);
+  });
+
+  it('when/every: every(n) runs on generations n, 2n, … (index + 1 divisible by n), when(p) on p', async () => {
+    const { ctx } = context(100);
+    const seen: number[] = [];
+    const odd: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      await compose([every(3, stage((gen) => void seen.push(gen.index))), when((gen: Generation) => gen.index % 2 === 1, stage((gen) => void odd.push(gen.index)))])(new Generation(ctx, i));
+    }
+    expect(seen).toEqual([2, 5]);
+    expect(odd).toEqual([1, 3, 5]);
+    let never = 0;
+    await compose([every(0, stage(() => void never++))])(new Generation(ctx, 0));
+    expect(never).toBe(0);
   });
 });

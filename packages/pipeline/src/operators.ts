@@ -1,23 +1,25 @@
 /**
- * The operators a run is composed of. Each is an RxJS `OperatorFunction<Generation, Generation>`; a method is
- * a chain of them (`ask → harmonizeAsk → evaluate → agreement → tell → distill → harmonizeTell → evaluateDev →
- * checkpoint`), and a new hybrid optimizer is a new chain.
+ * The stages a run is composed of, each a link `(gen, next)` (stages.ts); a method is a chain of them
+ * (`ask → harmonizeAsk → evaluate → agreement → tell → distill → harmonizeTell → report →
+ * every(evalEvery calls, dev check) → every(n, checkpoint)`), and a new hybrid optimizer is a new chain.
+ * A stage that ends the run (the budget or the strategy says stop) sets `gen.done` and does not call the
+ * rest of the chain.
  */
-import { concatMap, type OperatorFunction } from 'rxjs';
 import type { Example, Prompt } from '@gdfo/spec';
 import { BudgetExhaustedError, GdfoError } from '@gdfo/core';
 import { metricFromLogits } from '@gdfo/tasks';
 import { cosine, spearman } from '@gdfo/distill';
-import { captureState, isMeanBased, requireStudent, type Generation, type RunContext } from './context.js';
+import { captureState, isMeanBased, requireStudent, studentLosses, type Generation, type RunContext } from './context.js';
+import { every, step, when, type Link } from './stages.js';
 
-export type Stage = OperatorFunction<Generation, Generation>;
+export { studentLosses };
 
-/** Wraps an async step on a generation as an operator (sequential: one generation at a time). */
+/** A link of a run's chain. */
+export type Stage = Link<Generation>;
+
+/** A stage from a plain step on the generation (the rest of the chain runs unless the step set `done`). */
 export function stage(fn: (gen: Generation) => Promise<void> | void): Stage {
-  return concatMap(async (gen: Generation) => {
-    if (!gen.done) await fn(gen);
-    return gen;
-  });
+  return step(fn);
 }
 
 /** Scores `z` on `examples` through the teacher; returns logits (rows × classes) and the fitness. */
@@ -113,27 +115,19 @@ export function agreement(): Stage {
     gen.studentLoss = await studentLosses(ctx, gen.points);
     const finite = gen.fitness.map((f, i) => [f, gen.studentLoss![i]!] as const).filter(([f, s]) => Number.isFinite(f) && Number.isFinite(s));
     const rho = finite.length >= 3 ? spearman(finite.map((p) => p[1]), finite.map((p) => p[0])) : NaN;
-    ctx.tracking.agreement.push({ generation: ctx.tracking.generation, spearman: rho, cosine: NaN });
+    ctx.tracking.agreement.push({ generation: gen.index, spearman: rho, cosine: NaN });
   });
 }
 
-/** Student task loss (the fitness loss) of each point on the training set. */
-export async function studentLosses(ctx: RunContext, points: readonly Float64Array[]): Promise<number[]> {
-  const { student } = requireStudent(ctx, 'the student loss');
-  const dim = ctx.space.dim;
-  const z = new Float64Array(points.length * dim);
-  points.forEach((p, i) => z.set(p, i * dim));
-  const n = ctx.task.train.length;
-  const classes = ctx.task.verbalizer.words.length;
-  const logits = await student.predict(z, points.length, ctx.task.train);
-  return points.map((_p, i) => ctx.fitnessLoss.value(logits.subarray(i * n * classes, (i + 1) * n * classes), null, ctx.trainLabels, classes));
-}
-
-/** Tells the strategy, records the best point and fills the replay buffer. */
+/**
+ * Tells the strategy, records the best point and fills the replay buffer. The generation then counts as
+ * completed (`tracking.generation` = its index + 1), which is what a checkpoint taken after it records.
+ */
 export function tell(): Stage {
   return stage((gen) => {
     const { ctx } = gen;
     ctx.strategy.tell(gen.points, gen.fitness);
+    ctx.tracking.generation = gen.index + 1;
     const calls = ctx.budget.usage().calls;
     gen.points.forEach((z, i) => {
       const f = gen.fitness[i]!;
@@ -177,26 +171,23 @@ export function harmonizeTell(): Stage {
       // The student's descent direction is −∇; a helpful student has cos(−∇, step) > 0.
       const c = cosine(g.grad.map((v) => -v), step);
       const last = ctx.tracking.agreement[ctx.tracking.agreement.length - 1];
-      if (last && last.generation === ctx.tracking.generation) last.cosine = c;
-      else ctx.tracking.agreement.push({ generation: ctx.tracking.generation, spearman: NaN, cosine: c });
+      if (last && last.generation === gen.index) last.cosine = c;
+      else ctx.tracking.agreement.push({ generation: gen.index, spearman: NaN, cosine: c });
     }
     if (ctx.harmonizer.afterTell) await ctx.harmonizer.afterTell(gen);
   });
 }
 
-/** Publishes the generation's numbers. */
+/** Publishes the generation's numbers (a `generation` event). */
 export function report(): Stage {
   return stage((gen) => {
     const { ctx } = gen;
     const a = ctx.tracking.agreement[ctx.tracking.agreement.length - 1];
-    const here = a && a.generation === ctx.tracking.generation ? a : undefined;
+    const here = a && a.generation === gen.index ? a : undefined;
     const h = ctx.tracking.trainHistory[ctx.tracking.trainHistory.length - 1];
-    ctx.events.emit({
-      specVersion: '1.0',
+    ctx.emit({
       type: 'generation',
-      time: ctx.clock.now(),
-      runId: ctx.runId,
-      generation: ctx.tracking.generation,
+      generation: gen.index,
       calls: ctx.budget.usage().calls,
       bestFitness: h?.best ?? NaN,
       meanFitness: h?.mean ?? NaN,
@@ -206,18 +197,22 @@ export function report(): Stage {
       ...(gen.distillLoss !== undefined ? { distillLoss: gen.distillLoss } : {}),
       ...(ctx.budget.usage().costUsd > 0 ? { costUsd: ctx.budget.usage().costUsd } : {}),
     });
-    ctx.tracking.generation++;
   });
 }
 
-/** Every `evalEvery` calls (and at the end), scores the best z so far on dev; keeps the best-on-dev prompt. */
+/** True once `evalEvery` calls have been charged since the last dev check. */
+export function devCheckDue(gen: Generation): boolean {
+  const { ctx } = gen;
+  return ctx.budget.usage().calls - ctx.tracking.lastDevCalls >= ctx.config.evalEvery;
+}
+
+/**
+ * Scores the best z so far on dev and keeps the best-on-dev prompt: every `evalEvery` calls (BBT's schedule),
+ * or at every generation with `force`.
+ */
 export function evaluateDev(force = false): Stage {
-  return stage(async (gen) => {
-    const { ctx } = gen;
-    const calls = ctx.budget.usage().calls;
-    if (!force && calls - ctx.tracking.lastDevCalls < ctx.config.evalEvery) return;
-    await devCheck(ctx);
-  });
+  const check = stage((gen) => devCheck(gen.ctx));
+  return force ? check : when(devCheckDue, check);
 }
 
 export async function devCheck(ctx: RunContext): Promise<void> {
@@ -244,11 +239,8 @@ export async function devCheck(ctx: RunContext): Promise<void> {
       ctx.tracking.testHistory.push({ calls, value: test, loss: t.fitness });
     }
   }
-  ctx.events.emit({
-    specVersion: '1.0',
+  ctx.emit({
     type: 'eval',
-    time: ctx.clock.now(),
-    runId: ctx.runId,
     split: 'dev',
     calls,
     metric: ctx.task.metric,
@@ -258,17 +250,13 @@ export async function devCheck(ctx: RunContext): Promise<void> {
   });
 }
 
-/** Saves the whole run state every `checkpointEvery` generations (atomically). */
-export function checkpoint(): Stage {
-  return stage((gen) => {
-    const { ctx } = gen;
-    if (!ctx.store || ctx.config.checkpointEvery <= 0 || ctx.tracking.generation % ctx.config.checkpointEvery !== 0) return;
-    saveCheckpoint(ctx);
-  });
+/** Saves the whole run state (atomically), every `n` generations (default: the run's `checkpointEvery`). */
+export function checkpoint(n?: number): Stage {
+  return every((gen) => n ?? gen.ctx.config.checkpointEvery, stage((gen) => saveCheckpoint(gen.ctx)));
 }
 
 export function saveCheckpoint(ctx: RunContext): void {
   if (!ctx.store) return;
   const path = ctx.store.save('latest', captureState(ctx));
-  ctx.events.emit({ specVersion: '1.0', type: 'checkpoint', time: ctx.clock.now(), runId: ctx.runId, path, calls: ctx.budget.usage().calls });
+  ctx.emit({ type: 'checkpoint', path, calls: ctx.budget.usage().calls });
 }

@@ -12,7 +12,7 @@ import { LayerwiseOptimizer } from './layerwise.js';
 import { Projection, projectionStd, ShallowProjectionSpace, DeepProjectionSpace } from './prompt-space.js';
 import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
 import { runMethod, demonstrationTemplate, demonstrationTemplates } from './methods.js';
-import type { Generation } from './context.js';
+import { Generation } from './context.js';
 import { BudgetMeter } from '@gdfo/core';
 
 function registry(seed = 1): ComponentRegistry {
@@ -162,7 +162,9 @@ describe('harmonizers', () => {
       seed: 1,
     });
     ctx.buffer!.add(new Float64Array(12), new Float32Array(64));
-    return { ctx, points: strategy.ask(), fitness: [], logits: [], injected: [] };
+    const gen = new Generation(ctx);
+    gen.points = strategy.ask();
+    return gen;
   }
 
   it('gradient-sample replaces the candidate the student ranks worst with m − σ·√d·ĝ', async () => {

@@ -1,14 +1,16 @@
 /**
- * The generation loop: an RxJS `expand` over generations, each one pushed through the method's operator
- * chain, until the budget, the strategy or an abort ends it; then the best-on-dev prompt is scored on test.
+ * The generation loop: an RxJS `expand` over generations, each one pushed through the method's composed
+ * chain of stages, until a stage ends it (the budget, the strategy) or an abort does; then the best-on-dev
+ * prompt is scored on test.
  */
-import { EMPTY, lastValueFrom, of, expand, type Observable } from 'rxjs';
+import { defer, EMPTY, lastValueFrom, of, expand, type Observable } from 'rxjs';
 import type { DistillationLoss, Optimizer, PromptSpace, Student, Task, Teacher, TeacherMiddleware } from '@gdfo/spec';
 import {
   BudgetMeter,
   CheckpointStore,
   composeTeacher,
   createRng,
+  eventEmitter,
   GdfoError,
   RunEventBus,
   systemClock,
@@ -20,16 +22,17 @@ import { metricFromLogits } from '@gdfo/tasks';
 import { ReplayBuffer } from './buffer.js';
 import {
   DEFAULT_PIPELINE_CONFIG,
+  Generation,
   labelsOf,
   newTracking,
   restoreState,
-  type Generation,
   type Harmonizer,
   type MethodResult,
   type PipelineConfig,
   type RunContext,
 } from './context.js';
 import { devCheck, saveCheckpoint, scorePoint, type Stage } from './operators.js';
+import { compose, type ChainItem, type Link } from './stages.js';
 import { noneHarmonizer } from './harmonizers.js';
 
 export interface RunSetup {
@@ -67,8 +70,11 @@ export function createContext(setup: RunSetup): RunContext {
   };
   const classes = setup.task.verbalizer.words.length;
   const teacher = composeTeacher(setup.teacher, withBudget(setup.budget), ...(setup.middleware ?? []));
+  const runId = setup.runId ?? `${setup.method}-${setup.task.name}-${setup.seed}`;
+  const events = setup.events ?? new RunEventBus();
+  const clock = setup.clock ?? systemClock;
   const ctx: RunContext = {
-    runId: setup.runId ?? `${setup.method}-${setup.task.name}-${setup.seed}`,
+    runId,
     method: setup.method,
     task: setup.task,
     teacher,
@@ -80,8 +86,9 @@ export function createContext(setup: RunSetup): RunContext {
     ...(setup.distillLoss ? { distillLoss: setup.distillLoss } : {}),
     harmonizer: setup.harmonizer ?? noneHarmonizer(),
     rng: createRng(`${setup.seed}/pipeline`),
-    events: setup.events ?? new RunEventBus(),
-    clock: setup.clock ?? systemClock,
+    events,
+    emit: eventEmitter(events, runId, clock),
+    clock,
     ...(setup.checkpointDir ? { store: new CheckpointStore(setup.checkpointDir, setup.checkpointFileOps) } : {}),
     config,
     tracking: newTracking(),
@@ -96,19 +103,21 @@ export function createContext(setup: RunSetup): RunContext {
   return ctx;
 }
 
-function newGeneration(ctx: RunContext): Generation {
-  return { ctx, points: [], fitness: [], logits: [], injected: [] };
+/**
+ * Pushes generations through `chain` until one ends the run (sets `done`) or `signal` aborts; returns why it
+ * stopped ('interrupted' on abort). `create(index)` makes generation `index`.
+ */
+export async function loopGenerations<G extends ChainItem>(create: () => G, chain: readonly Link<G>[], signal?: AbortSignal): Promise<string> {
+  const run = compose(chain);
+  const one = (): Observable<G | { done: string }> =>
+    defer(() => (signal?.aborted ? of({ done: 'interrupted' }) : run(create())));
+  const last = await lastValueFrom(one().pipe(expand((gen) => (gen.done !== undefined ? EMPTY : one()), 1)));
+  return last.done ?? 'completed';
 }
 
-/** Runs generations through `chain` until done; returns why it stopped. */
-export async function runGenerations(ctx: RunContext, chain: readonly Stage[], signal?: AbortSignal): Promise<string> {
-  const one = (): Observable<Generation> => {
-    const gen = newGeneration(ctx);
-    if (signal?.aborted) gen.done = 'interrupted';
-    return chain.reduce<Observable<Generation>>((obs, op) => obs.pipe(op), of(gen));
-  };
-  const last = await lastValueFrom(one().pipe(expand((gen) => (gen.done ? EMPTY : one()), 1)));
-  return last.done ?? 'completed';
+/** Runs generations of a DFO-style run through `chain` until done; returns why it stopped. */
+export function runGenerations(ctx: RunContext, chain: readonly Stage[], signal?: AbortSignal): Promise<string> {
+  return loopGenerations(() => new Generation(ctx), chain, signal);
 }
 
 /** Runs a DFO-style method end to end: resume, loop, final dev check, checkpoint, test evaluation. */
@@ -119,11 +128,8 @@ export async function runMethodLoop(setup: RunSetup, chain: readonly Stage[]): P
     restoreState(ctx, ctx.store.load('latest'));
     resumed = true;
   }
-  ctx.events.emit({
-    specVersion: '1.0',
+  ctx.emit({
     type: 'run-start',
-    time: ctx.clock.now(),
-    runId: ctx.runId,
     method: ctx.method,
     config: { task: ctx.task.name, strategy: ctx.strategy.name, harmonizer: ctx.harmonizer.name, dim: ctx.space.dim, resumed },
   });
@@ -152,11 +158,8 @@ export async function finishRun(ctx: RunContext, stopReason: string): Promise<Me
       test = metricFromLogits(ctx.task.metric, logits, labelsOf(ctx.task.test), ctx.task.verbalizer.words.length);
       testLoss = fitness;
     }
-    ctx.events.emit({
-      specVersion: '1.0',
+    ctx.emit({
       type: 'eval',
-      time: ctx.clock.now(),
-      runId: ctx.runId,
       split: 'test',
       calls: ctx.budget.usage().calls,
       metric: ctx.task.metric,
@@ -184,11 +187,8 @@ export async function finishRun(ctx: RunContext, stopReason: string): Promise<Me
     trainHistory: ctx.tracking.trainHistory,
     agreement: ctx.tracking.agreement,
   };
-  ctx.events.emit({
-    specVersion: '1.0',
+  ctx.emit({
     type: 'run-end',
-    time: ctx.clock.now(),
-    runId: ctx.runId,
     status: 'completed',
     result: { method: result.method, calls: result.calls, dev: result.dev, test: result.test, stopReason },
   });

@@ -496,9 +496,19 @@ export type ComponentFactory<T = unknown> = (
   context: FactoryContext,
 ) => T | Promise<T>;
 
-/** What a factory may use besides its options. */
+/** Time as a service: the system clock in runs, a fake one in tests. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * What a factory may use besides its options: the services the host's container injects (a forked RNG
+ * stream named after the component, the run's clock) and the other components.
+ */
 export interface FactoryContext {
   readonly rng: Rng;
+  readonly clock: Clock;
   /** Resolves another component by kind and name. */
   resolve<T>(kind: ComponentKind, name: string, options?: Readonly<Record<string, unknown>>): Promise<T>;
 }
@@ -524,4 +534,71 @@ export interface GdfoPlugin {
   readonly specVersion: SpecVersion;
   readonly description?: string;
   register(registry: Registry): void | Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Harmonizers
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * What a harmonizer sees of one generation of a hybrid run: the candidates (which it may edit), the strategy,
+ * and the student's view of the task. Plain data and functions: a harmonizer plugin imports only the spec.
+ */
+export interface HarmonizerGeneration {
+  /** The generation's index (0-based). */
+  readonly index: number;
+  /** Candidates of this generation; `beforeEvaluate` may replace some. */
+  points: Float64Array[];
+  /** Indices of `points` the harmonizer injected (not sampled by the strategy). */
+  injected: number[];
+  /** The strategy's mean before `tell` (mean-based strategies). */
+  readonly meanBefore?: Float64Array;
+  readonly strategy: Optimizer;
+  /** Whether the student has seen teacher data yet; until then every harmonizer should act as `none`. */
+  readonly studentReady: boolean;
+  /** The out-of-sample agreement measured on this generation, when measured (Spearman ρ). */
+  agreement(): number | undefined;
+  /** The student's task loss (the fitness loss on the training set) at each point. */
+  studentLosses(points: readonly Float64Array[]): Promise<number[]>;
+  /** ∇_z of the student's task loss at z. */
+  studentGradient(z: Float64Array): Promise<Float64Array>;
+}
+
+/**
+ * Couples the student's gradient with the derivative-free strategy; registered under kind `harmonizer`.
+ * Every hook is optional (`none` has none).
+ */
+export interface Harmonizer {
+  readonly name: string;
+  /** May replace the strategy's `ask` (e.g. screen κ·λ samples down to λ). */
+  ask?(gen: HarmonizerGeneration): Promise<Float64Array[]>;
+  /** Edits the candidates before the teacher sees them (e.g. inject a gradient sample). */
+  beforeEvaluate?(gen: HarmonizerGeneration): Promise<void>;
+  /** Acts after `tell` and distillation (e.g. move the mean along −ĝ). */
+  afterTell?(gen: HarmonizerGeneration): Promise<void>;
+  state?(): StateValue;
+  restore?(state: StateValue): void;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Methods
+// ---------------------------------------------------------------------------------------------------------
+
+/** The prompt space a method searches: BBT's shallow projection, BBTv2's deep one, or none (fixed prompts). */
+export type MethodSpace = 'shallow' | 'deep' | 'none';
+
+/**
+ * What the host needs to know of a method before running it (registered under kind `method`): whether to
+ * build a student for it, which prompt space a saved z lives in (`gdfo eval`), and its description. The
+ * runnable part (its operator chain) is the pipeline's `Method`, which extends this.
+ */
+export interface MethodInfo {
+  readonly specVersion: SpecVersion;
+  readonly name: string;
+  readonly description: string;
+  /** Whether the method needs a white-box student (GDFO, KD). */
+  readonly needsStudent: boolean;
+  readonly space: MethodSpace;
+  /** Whether its result keeps a prompt z that can be scored again (false for manual, ICL, KD, white-box). */
+  readonly keepsPrompt: boolean;
 }
