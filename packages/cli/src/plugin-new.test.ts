@@ -14,7 +14,7 @@ describe('pluginNew', () => {
     expect(pj.name).toBe('gdfo-plugin-my-strategy');
     expect(pj.version).toBe('0.1.0');
     expect(pj.gdfo).toEqual({ specVersion: '1.0' });
-    expect(pj.peerDependencies).toEqual({ '@gdfo/core': '^0.1.0', '@gdfo/spec': '^0.1.0' });
+    expect(pj.peerDependencies).toEqual({ '@gdfo/core': '^0.1.0', '@gdfo/dfo': '^0.1.0', '@gdfo/spec': '^0.1.0' }); // the strategy kit
     const index = readFileSync(join(r.dir, 'src/index.ts'), 'utf8');
     expect(index).toContain("export const name = 'gdfo-plugin-my-strategy';");
     expect(index).toContain("export const SHORT_NAME = 'my-strategy';");

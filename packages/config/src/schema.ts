@@ -127,7 +127,7 @@ export const configSchema = z
         'The white-box student (used by `gdfo`, `gdfo-deep` and `kd`). A string is a shorthand: `local` is `{ kind: local }`; anything else is a shipped model name or a checkpoint directory (relative to the config file): `{ kind: local, options: { checkpoint: <string> } }`.',
       ),
     middleware: z
-      .array(requiredRef('middleware', 'A teacher middleware by name.'), { error: 'expected a list of { name, options }' })
+      .array(requiredRef('middleware', 'A teacher middleware by name: `retry`, `rate-limit`, `timeout`, `concurrency`, `cache` (core) or a plugin\'s (e.g. `cost-guard`).'), { error: 'expected a list of { name, options }' })
       .default([])
       .describe('Extra teacher middleware, outermost first, inside the budget meter (a call a middleware refuses or that fails is not charged), e.g. a plugin\'s cost guard.'),
     plugins: z

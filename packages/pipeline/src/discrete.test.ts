@@ -10,7 +10,7 @@ import {
   textPromptAsTemplate,
 } from './discrete.js';
 import { createDiscreteSyntheticTeacher, discreteSyntheticLogits, discreteSyntheticTask, SyntheticStudent, SyntheticWorld } from '@gdfo/testing';
-import { runMethod } from './methods.js';
+import { runMethod } from './methods/index.js';
 
 function registry(seed = 1): ComponentRegistry {
   const { registry } = createContainer({ seed });

@@ -30,7 +30,7 @@ import type {
 import { GdfoError } from '@gdfo/core';
 import { Projection } from './prompt-space.js';
 import type { MethodResult } from './context.js';
-import { demonstrationTemplate, runMethod, type MethodOptions } from './methods.js';
+import { demonstrationTemplate, runMethod, type MethodOptions } from './methods/index.js';
 
 /**
  * Common English words used as slot candidates when the config gives none (100 words: function words,

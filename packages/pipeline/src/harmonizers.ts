@@ -11,7 +11,7 @@
  *
  * Before the student has seen any data (empty buffer) every harmonizer behaves as `none`.
  */
-import type { Harmonizer, HarmonizerGeneration, MeanBasedOptimizer, StateValue } from '@gdfo/spec';
+import type { Harmonizer, HarmonizerGeneration, MeanBasedOptimizer, Registry, StateValue } from '@gdfo/spec';
 import { GdfoError } from '@gdfo/core';
 import { isMeanBased } from './context.js';
 
@@ -123,3 +123,17 @@ export const HARMONIZERS: Record<string, (o: HarmonizerOptions) => Harmonizer> =
   'mean-shift': meanShift,
   'surrogate-screen': surrogateScreen,
 };
+
+const DESCRIPTIONS: Record<string, string> = {
+  none: 'plain BBT: the student is trained and measured but does not steer the search',
+  'gradient-sample': "replace the student's worst-ranked candidate with m − σ·√d·ĝ (guided ES); the strategy can reject it",
+  'mean-shift': 'after tell, move the mean along −ĝ by trust·σ·√d while the student agrees with the teacher',
+  'surrogate-screen': 'sample κ·λ candidates, send the λ the student ranks best to the teacher',
+};
+
+/** Registers the built-in harmonizers by name (names already registered are left alone). */
+export function registerHarmonizers(registry: Registry): void {
+  for (const [name, make] of Object.entries(HARMONIZERS)) {
+    if (!registry.has('harmonizer', name)) registry.register<Harmonizer>('harmonizer', name, (o) => make(o as HarmonizerOptions), DESCRIPTIONS[name]);
+  }
+}

@@ -5,6 +5,6 @@ export * from './operators.js';
 export * from './harmonizers.js';
 export * from './layerwise.js';
 export * from './run.js';
-export * from './methods.js';
+export * from './methods/index.js';
 export * from './module.js';
 export * from './discrete.js';

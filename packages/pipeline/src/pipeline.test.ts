@@ -11,7 +11,7 @@ import { gradientSample, meanShift, surrogateScreen } from './harmonizers.js';
 import { LayerwiseOptimizer } from './layerwise.js';
 import { Projection, projectionStd, ShallowProjectionSpace, DeepProjectionSpace } from './prompt-space.js';
 import { createSyntheticTeacher, SyntheticStudent, SyntheticWorld, syntheticSpace } from '@gdfo/testing';
-import { runMethod, demonstrationTemplate, demonstrationTemplates } from './methods.js';
+import { runMethod, demonstrationTemplate, demonstrationTemplates } from './methods/index.js';
 import { Generation } from './context.js';
 import { BudgetMeter } from '@gdfo/core';
 

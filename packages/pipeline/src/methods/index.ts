@@ -5,7 +5,7 @@
 import type { PromptSpace, Registry } from '@gdfo/spec';
 import { GdfoError, type ComponentRegistry } from '@gdfo/core';
 import type { MethodResult } from '../context.js';
-import { registerPipeline } from '../module.js';
+import { registerHarmonizers } from '../harmonizers.js';
 import { deepSpace, ensureTeacherScale, shallowSpace } from './common.js';
 import { bbt, bbtv2 } from './dfo.js';
 import { icl, manual } from './fixed.js';
@@ -33,9 +33,10 @@ export function registerMethods(registry: Registry): void {
   for (const m of BUILTIN_METHODS) registerMethod(registry, m);
 }
 
-/** The method registered under `name` (the pipeline's built-ins are registered on first use). */
+/** The method registered under `name` (the pipeline's built-in methods and harmonizers are registered on first use). */
 export function methodFor(registry: ComponentRegistry, name: string): Method {
-  registerPipeline(registry);
+  registerHarmonizers(registry);
+  registerMethods(registry);
   return registry.resolveSync<Method>('method', name);
 }
 

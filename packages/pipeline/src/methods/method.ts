@@ -58,7 +58,8 @@ export interface MethodOptions {
   fitness?: string;
   student?: Student;
   harmonizer?: string;
-  harmonizerOptions?: HarmonizerOptions;
+  /** The harmonizer's options: the built-ins' (step, trust, threshold, kappa) or a plugin harmonizer's own. */
+  harmonizerOptions?: HarmonizerOptions & Readonly<Record<string, unknown>>;
   distillLoss?: string;
   distillLossOptions?: Record<string, unknown>;
   /** Overrides the prompt space built from the teacher (e.g. a synthetic or discrete space). */

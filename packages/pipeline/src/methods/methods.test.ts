@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DistillationLoss, GdfoPlugin, RunEvent, ScoreRequest } from '@gdfo/spec';
+import type { DistillationLoss, GdfoPlugin, Harmonizer, RunEvent, ScoreRequest } from '@gdfo/spec';
 import { createContainer, GdfoError, installPlugin, RunEventBus, type ComponentRegistry } from '@gdfo/core';
 import { registerDfo } from '@gdfo/dfo';
 import { registerLosses } from '@gdfo/distill';
@@ -157,6 +157,39 @@ describe('methods are registered components', () => {
     expect(result).toMatchObject({ method: 'bbt-sep', calls: 50, generations: 10 });
     expect(methodFor(reg, 'bbt')).toMatchObject({ needsStudent: false, space: 'shallow', keepsPrompt: true });
     expect(methodFor(reg, 'gdfo')).toMatchObject({ needsStudent: true });
+  });
+
+  it('a harmonizer a plugin registers by name (spec contract only) is what GDFO runs with', async () => {
+    const reg = registry();
+    const seen: { index: number; ready: boolean; points: number }[] = [];
+    const plugin: GdfoPlugin = {
+      name: 'gdfo-plugin-watch',
+      version: '0.1.0',
+      specVersion: '1.0',
+      register(r) {
+        r.register<Harmonizer>('harmonizer', 'watch', (o) => ({
+          name: 'watch',
+          async beforeEvaluate(gen) {
+            seen.push({ index: gen.index, ready: gen.studentReady, points: gen.points.length });
+            if (gen.studentReady && o['inject']) {
+              gen.points[0] = Float64Array.from(gen.points[0]!, (v) => -v);
+              gen.injected = [0];
+            }
+          },
+        }));
+      },
+    };
+    await installPlugin(reg, plugin, 'test');
+    const result = await runMethod({
+      ...options('gdfo', { registry: reg, student: new SyntheticStudent(world, { seed: 2, lr: 0.002 }) }),
+      budget: 40,
+      popSize: 5,
+      harmonizer: 'watch',
+      harmonizerOptions: { inject: true },
+      pipeline: { distill: { steps: 2, batchSize: 8 } },
+    });
+    expect(result.calls).toBe(40);
+    expect(seen).toEqual(Array.from({ length: 8 }, (_v, index) => ({ index, ready: index > 0, points: 5 })));
   });
 
   it('defineMethod refuses a bad definition, runMethod an unknown name, in one line', () => {
