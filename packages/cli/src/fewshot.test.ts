@@ -1,7 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBackend } from '@gdfo/models';
+import { cellId } from '@gdfo/sweep';
 import { cellRunner, curveAt, CURVE_POINTS, kernelsName } from './fewshot.js';
 
 describe('few-shot benchmark cells', () => {
@@ -33,5 +34,19 @@ describe('few-shot benchmark cells', () => {
     expect(r.at).toEqual({ 200: r.curve[1]!.value });
     expect(r.value).toBe(r.dev);
     expect(r.value).toBe(r.curve.at(-1)!.value);
+  }, 120_000);
+
+  it('a cell naming a teacher model runs on it (a shipped name or a folder); a bad one is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gdfo-fewshot-'));
+    const run = cellRunner(dir);
+    await ensureBackend();
+    const cell = { task: 'spam', method: 'manual', seed: 1, budget: 1, dim: 20, popSize: 8, promptLength: 4, maxLength: 40, distillSteps: 2, kernels: kernelsName() };
+    const teacherOf = (c: Record<string, string | number>) =>
+      (JSON.parse(readFileSync(join(dir, 'runs', cellId(c).slice(0, 16), 'config.json'), 'utf8')) as { teacher: string }).teacher;
+    await run(cell);
+    await run({ ...cell, teacher: 'mlm-2x128' });
+    expect(teacherOf(cell)).toMatch(/mlm-4x256/);
+    expect(teacherOf({ ...cell, teacher: 'mlm-2x128' })).toMatch(/mlm-2x128/);
+    await expect(run({ ...cell, teacher: '/nonexistent/model' })).rejects.toThrow(/nonexistent/);
   }, 120_000);
 });

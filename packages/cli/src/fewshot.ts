@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { cellId } from '@gdfo/sweep';
 import { runExperiment } from './experiment.js';
-import { currentBackend, currentKernels, ensureBackend } from '@gdfo/models';
+import { currentBackend, currentKernels, ensureBackend, resolveModelPath } from '@gdfo/models';
 
 /** Bench method names → a method plus its harmonizer. */
 /**
@@ -27,6 +27,11 @@ export const METHOD_SPECS: Record<string, { method: string; harmonizer?: string;
 export const TASKS_WITH_TEST = new Set(['sst2', 'agnews', 'mrpc', 'rte', 'snli']);
 
 export interface FewshotCell {
+  /**
+   * Besides the fields below, `teacher` (optional): the teacher model, a shipped name or a model folder
+   * (relative to the working directory). Absent = the shipped default teacher, so the default cells' ids (a
+   * hash of the cell) do not change.
+   */
   [key: string]: string | number;
   task: string;
   method: string;
@@ -76,7 +81,7 @@ export function curveAt(curve: readonly { calls: number; value: number }[], call
   return v;
 }
 
-/** Runs one cell: one method on one task and seed, with the shipped teacher; its run dir is kept. */
+/** Runs one cell: one method on one task and seed, with the cell's teacher (default: the shipped one); its run dir is kept. */
 export function cellRunner(resultsDir: string) {
   return async (cell: FewshotCell): Promise<CellResult> => {
     const spec = METHOD_SPECS[cell.method];
@@ -88,6 +93,8 @@ export function cellRunner(resultsDir: string) {
     }
     const t0 = performance.now();
     const runDir = join(resultsDir, 'runs', cellId(cell).slice(0, 16));
+    const teacherModel = cell['teacher'];
+    const checkpoint = typeof teacherModel === 'string' ? { checkpoint: resolveModelPath(teacherModel) } : {};
     const r = await runExperiment(
       {
         task: { name: cell.task },
@@ -99,9 +106,11 @@ export function cellRunner(resultsDir: string) {
         promptLength: cell.promptLength,
         // ICL's demonstrations need the model's whole context; every other method sees inputs cut to maxLength.
         ...(spec.method === 'icl'
-          ? {}
+          ? teacherModel !== undefined
+            ? { teacher: { kind: 'local', options: checkpoint } }
+            : {}
           : {
-              teacher: { kind: 'local', options: { maxLength: cell.maxLength } },
+              teacher: { kind: 'local', options: { maxLength: cell.maxLength, ...checkpoint } },
               student: { kind: 'local', options: { maxLength: cell.maxLength, ...(spec.generator ? { generator: spec.generator } : {}) } },
             }),
         distill: { steps: cell.distillSteps },

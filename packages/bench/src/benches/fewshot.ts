@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- fewshot [--tasks a,b] [--methods a,b] [--seeds 42] [--budget 2000] [--dim 500]
- *   [--pop-size 20] [--prompt-length 10] [--max-length 48] [--distill-steps 16] [--results bench/results]
+ *   [--pop-size 20] [--prompt-length 10] [--max-length 48] [--distill-steps 16] [--teacher NAME|DIR] [--results bench/results]
  *   [--jobs N] [--queue redis://host:port [--workers 1]] [--estimate-only | --report-only]`
  *
  * The few-shot benchmark: every (task, method, seed) is a cell run by `@gdfo/sweep` — in this process, or on a
@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
-import { DEFAULT_STUDENT, DEFAULT_TEACHER, initBackend, shippedCheckpoint } from '@gdfo/models';
+import { DEFAULT_STUDENT, DEFAULT_TEACHER, initBackend, resolveModelPath } from '@gdfo/models';
 import { createLocalTeacher } from '@gdfo/adapter-local';
 import { getTask } from '@gdfo/tasks';
 import { cellRunner, kernelsName, METHOD_SPECS, type CellResult, type FewshotCell } from '@gdfo/cli';
@@ -30,10 +30,10 @@ import { curvesHtml, markdownTable, summarize } from '../fewshot-table.js';
 import { arg } from '../args.js';
 
 /** Seconds per teacher call on this machine, measured on a few calls. */
-async function probeCallSeconds(promptLength: number, maxLength: number): Promise<number> {
+async function probeCallSeconds(teacherModel: string, promptLength: number, maxLength: number): Promise<number> {
   await initBackend();
   const task = await getTask('sst2');
-  const teacher = await createLocalTeacher({ checkpoint: shippedCheckpoint('teacher'), promptLength, maxLength });
+  const teacher = await createLocalTeacher({ checkpoint: resolveModelPath(teacherModel), promptLength, maxLength });
   const req = { examples: task.train, template: task.template, verbalizer: task.verbalizer, prompt: { kind: 'none' as const }, purpose: 'dev' as const };
   await teacher.score(req);
   const t0 = performance.now();
@@ -116,6 +116,9 @@ export async function run(args: string[]): Promise<void> {
   const promptLength = Number(arg(args, 'prompt-length', '10'));
   const maxLength = Number(arg(args, 'max-length', '48'));
   const distillSteps = Number(arg(args, 'distill-steps', '16'));
+  // --teacher: another teacher model (a shipped name or a folder, e.g. ../shared/models/mlm-6x384); the cells
+  // then carry it (the default cells do not, so their ids and results stay valid)
+  const teacherArg = arg(args, 'teacher', '');
   const resultsDir = resolve(arg(args, 'results', 'bench/results'));
   const queue = arg(args, 'queue', '');
   for (const m of methods) if (!METHOD_SPECS[m]) throw new Error(`--methods: unknown method "${m}"; known: ${Object.keys(METHOD_SPECS).join(', ')}`);
@@ -125,11 +128,11 @@ export async function run(args: string[]): Promise<void> {
   await initBackend();
   const kernels = kernelsName();
   const cells: FewshotCell[] = [];
-  for (const task of tasks) for (const method of methods) for (const seed of seeds) cells.push({ task, method, seed, budget, dim, popSize, promptLength, maxLength, distillSteps, kernels });
+  for (const task of tasks) for (const method of methods) for (const seed of seeds) cells.push({ task, method, seed, budget, dim, popSize, promptLength, maxLength, distillSteps, kernels, ...(teacherArg ? { teacher: teacherArg } : {}) });
 
   const done = new Set(readResults(resultsPath).keys());
   const pending = cells.filter((c) => !done.has(cellId(c)));
-  const callSeconds = await probeCallSeconds(promptLength, maxLength);
+  const callSeconds = await probeCallSeconds(teacherArg || DEFAULT_TEACHER, promptLength, maxLength);
   const sizes = new Map<string, { train: number; test: number }>();
   for (const t of tasks) {
     const task = await getTask(t, { seed: seeds[0] ?? 42 });
@@ -142,7 +145,7 @@ export async function run(args: string[]): Promise<void> {
   const jobs = queue || shardFile ? 1 : Math.max(1, Math.min(Number(arg(args, 'jobs', String(availableParallelism()))), pending.length));
   const shards = dealCells(pending, jobs, costOf);
   const estimate = Math.max(0, ...shards.map((sh) => sh.cost));
-  const setting = { budget, dim, popSize, promptLength, maxLength, distillSteps, seeds, teacher: DEFAULT_TEACHER, student: DEFAULT_STUDENT, kernels };
+  const setting = { budget, dim, popSize, promptLength, maxLength, distillSteps, seeds, teacher: teacherArg || DEFAULT_TEACHER, student: DEFAULT_STUDENT, kernels };
   if (!shardFile) {
     console.error(
       `fewshot: ${cells.length} cells (${pending.length} to run, ${cells.length - pending.length} done); setting ${JSON.stringify(setting)}; ` +
