@@ -150,7 +150,8 @@ describe('report.html in headless Chromium', () => {
       expect(byKind['fitness']!.points).toBe(4 * 20);
       expect(byKind['fitness']!.pathLength).toBeGreaterThan(500);
       expect(byKind['sigma']!.paths).toBe(2);
-      expect(byKind['dev']!.paths).toBe(2);
+      // BBT's and GDFO's dev checks, and the manual prompt's dev score (one point at 0 calls: the baseline)
+      expect(byKind['dev']!.paths).toBe(3);
       // Only GDFO has a student: one moving-average line, points per measured generation.
       expect(byKind['agreement']!.paths).toBe(1);
       expect(byKind['agreement']!.points).toBeGreaterThanOrEqual(15);
