@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Student, Task, Teacher, TeacherMiddleware } from '@gdfo/spec';
+import type { MethodInfo, Student, Task, Teacher, TeacherMiddleware } from '@gdfo/spec';
 import { createContainer, GdfoError, loadPlugin, registerCore, RunEventBus, writeEventsJsonl, writeFileAtomic, type ComponentRegistry } from '@gdfo/core';
 import { createRemoteTeacher } from '@gdfo/provider-kit';
 import { registerDfo } from '@gdfo/dfo';
@@ -260,7 +260,7 @@ export async function evaluateRun(
       const row = { method: r.method, split: options.split, metric: prepared.task.metric };
       if (!examples?.length) rows.push({ ...row, value: null, note: `task ${c.task.name} has no ${options.split} split` });
       else if (!registry.has('method', r.method)) rows.push({ ...row, value: null, note: `method ${r.method} is not registered (load the plugin that defines it)` });
-      else if (!methodFor(registry, r.method).keepsPrompt) {
+      else if (!registry.resolveSync<MethodInfo>('method', r.method).keepsPrompt) {
         // no tuned prompt z to score again: the run's own number, on the run's task only
         if (options.task) rows.push({ ...row, value: null, note: `${r.method} keeps no prompt z to score on another task` });
         else rows.push({ ...row, value: options.split === 'test' ? r.test : r.dev, note: 'no tuned prompt z: value from result.json' });

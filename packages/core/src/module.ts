@@ -3,11 +3,11 @@
  * rate-limit, options: {rpm: 60}}]`). Each factory takes its clock and RNG stream from the container
  * (`FactoryContext`), so a run on a fake clock waits on that clock without any option naming it.
  */
-import type { Registry, TeacherMiddleware } from '@gdfo/spec';
+import type { ComponentFactory, Registry, TeacherMiddleware } from '@gdfo/spec';
 import { GdfoError, positiveIntOption } from './errors.js';
 import { DiskCache, MemoryCache, withCache } from './middleware/cache.js';
 import { withConcurrency, withRateLimit, withTimeout } from './middleware/limits.js';
-import { withRetry } from './middleware/retry.js';
+import { withRetry, type RetryOptions } from './middleware/retry.js';
 
 function numberOption(options: Readonly<Record<string, unknown>>, key: string, who: string): number | undefined {
   const v = options[key];
@@ -19,27 +19,18 @@ function numberOption(options: Readonly<Record<string, unknown>>, key: string, w
 }
 
 export function registerCore(registry: Registry): void {
-  const add = (name: string, factory: Parameters<Registry['register']>[2], description: string) => {
-    if (!registry.has('middleware', name)) registry.register<TeacherMiddleware>('middleware', name, factory as never, description);
+  const add = (name: string, factory: ComponentFactory<TeacherMiddleware>, description: string) => {
+    if (!registry.has('middleware', name)) registry.register('middleware', name, factory, description);
   };
   add(
     'retry',
     (o, ctx) => {
-      const n = (k: string) => numberOption(o, k, 'retry');
-      const retries = n('retries');
-      const baseMs = n('baseMs');
-      const maxMs = n('maxMs');
-      const factor = n('factor');
-      const jitter = n('jitter');
-      return withRetry({
-        clock: ctx.clock,
-        rng: ctx.rng,
-        ...(retries !== undefined ? { retries } : {}),
-        ...(baseMs !== undefined ? { baseMs } : {}),
-        ...(maxMs !== undefined ? { maxMs } : {}),
-        ...(factor !== undefined ? { factor } : {}),
-        ...(jitter !== undefined ? { jitter } : {}),
-      });
+      const options: RetryOptions = { clock: ctx.clock, rng: ctx.rng };
+      for (const key of ['retries', 'baseMs', 'maxMs', 'factor', 'jitter'] as const) {
+        const v = numberOption(o, key, 'retry');
+        if (v !== undefined) options[key] = v;
+      }
+      return withRetry(options);
     },
     'retry failed calls that may succeed (429, 5xx, timeouts) with exponential back-off and jitter; honours Retry-After (options: retries, baseMs, maxMs, factor, jitter)',
   );
