@@ -1,5 +1,5 @@
 import type { CellResult, FewshotCell } from '@gdfo/cli';
-import { curvesHtml, markdownTable, summarize, type Row } from './fewshot-table.js';
+import { curvesHtml, evidenceFromEvents, markdownTable, searchSummary, summarize, type Row } from './fewshot-table.js';
 
 const setting = { budget: 2000 };
 function row(task: string, method: string, value: number, curve: [number, number][], calls = 2000, seed = 42): Row {
@@ -87,5 +87,40 @@ describe('few-shot table', () => {
     expect(html).toContain('<tr><th scope="row">BBT</th><td>70.00</td><td>50.00</td><td>80.00</td><td>66.67</td><td>60.00</td></tr>');
     expect(html).toContain('yelp: dev (no test set) metric of the dev-selected prompt');
     expect(html.match(/stroke-dasharray="5 3"/g)?.length).toBe(6); // manual on each task: its line and its legend swatch
+  });
+
+  it('reads the search evidence from generation events and averages it over seeds, by hand', () => {
+    const gen = (generation: number, calls: number, best: number, extra: Record<string, number> = {}) => ({ type: 'generation', generation, calls, bestFitness: best, meanFitness: best + 0.1, ...extra });
+    const events = [
+      { type: 'run-start' },
+      gen(1, 20, 0.6, { agreement: 0.2, gradientCosine: 0.1 }),
+      gen(2, 200, 0.5, { agreement: 0.4, gradientCosine: -0.1 }),
+      gen(3, 400, 0.55), // worse than before: the best seen within 500 calls stays 0.5
+      gen(3, 400, 0.45, { agreement: 0.6 }), // the same generation again after a resume: the last one counts
+      gen(4, 1200, 0.3, { gradientCosine: 0.3 }),
+    ];
+    const e = evidenceFromEvents(events)!;
+    expect(e.agreement).toBe(0.4); // (0.2 + 0.4 + 0.6) / 3
+    expect(e.cosine).toBe(0.1); // (0.1 − 0.1 + 0.3) / 3
+    expect(e.trainLoss).toEqual({ 200: 0.5, 500: 0.45, 1000: 0.45, 2000: 0.3 });
+    expect(evidenceFromEvents([{ type: 'run-start' }])).toBeUndefined();
+    const bbt = evidenceFromEvents([gen(1, 20, 0.7), gen(2, 2000, 0.2)])!;
+    expect(bbt).toEqual({ agreement: null, cosine: null, trainLoss: { 200: 0.7, 500: 0.7, 1000: 0.7, 2000: 0.2 } });
+
+    const seeded: Row[] = [
+      { ...row('sst2', 'gdfo', 0.7, [[20, 0.7]], 2000, 42), evidence: e },
+      { ...row('sst2', 'gdfo', 0.8, [[20, 0.8]], 2000, 7), evidence: { agreement: 0.2, cosine: 0.3, trainLoss: { 200: 0.7, 2000: 0.1 } } },
+      row('sst2', 'gdfo', 0.9, [[20, 0.9]], 2000, 13), // no run directory here: not counted
+      { ...row('sst2', 'bbt', 0.6, [[20, 0.6]]), evidence: bbt },
+    ];
+    const s = searchSummary(seeded, 'gdfo', 'sst2')!;
+    // dev = value in these rows: (0.7 + 0.8) / 2; the 500 and 1000 points are missing in seed 7: no partial mean
+    expect(s).toEqual({ seeds: 2, dev: 0.75, agreement: 0.3, cosine: 0.2, train_loss_at: { 200: 0.6, 2000: 0.2 } });
+    expect(summarize(seeded, ['sst2'], ['bbt', 'gdfo'], setting, 0).search).toEqual({
+      sst2: { bbt: { seeds: 1, dev: 0.6, agreement: null, cosine: null, train_loss_at: { 200: 0.7, 500: 0.7, 1000: 0.7, 2000: 0.2 } }, gdfo: s },
+    });
+    const md = markdownTable(seeded, ['sst2'], ['bbt', 'gdfo'], setting);
+    expect(md).toContain('| sst2 | GDFO (gradient-sample) | 2 | 75.00 | 0.600 | - | - | 0.200 | 0.300 | 0.200 |');
+    expect(markdownTable(rows, tasks, methods, setting)).not.toContain('Search evidence'); // no evidence, no section
   });
 });

@@ -9,7 +9,10 @@ import { escapeXml, lineChart, methodColor, type Series } from '@gdfo/report';
 export interface Row {
   readonly cell: FewshotCell;
   readonly result: CellResult | undefined;
+  /** What the cell's run logged of its search (from its events), when its run directory is here. */
+  readonly evidence?: SearchEvidence;
 }
+
 
 const METHOD_LABELS: Record<string, string> = {
   manual: 'manual prompt',
@@ -20,6 +23,8 @@ const METHOD_LABELS: Record<string, string> = {
   'gdfo-mean-shift': 'GDFO (mean-shift)',
   'gdfo-projected': 'GDFO (gradient-sample, projected student)',
   'gdfo-projected-mean-shift': 'GDFO (mean-shift, projected student)',
+  'gdfo-screen': 'GDFO (surrogate-screen)',
+  'gdfo-projected-screen': 'GDFO (surrogate-screen, projected student)',
   kd: 'KD-only student',
   whitebox: 'white-box prompt tuning (ceiling)',
 };
@@ -32,6 +37,33 @@ export function sampleStd(vs: readonly number[]): number {
   if (vs.length < 2) return 0;
   const m = avg(vs)!;
   return Math.sqrt(vs.reduce((a, v) => a + (v - m) ** 2, 0) / (vs.length - 1));
+}
+
+/**
+ * Training-side signals of one search, from its `generation` events: what GDFO may be tuned on (with dev),
+ * never test. `agreement`/`cosine`: means over the generations that logged them (GDFO only); `trainLoss`: the
+ * best training fitness seen within N calls, at each curve point.
+ */
+export interface SearchEvidence {
+  readonly agreement: number | null;
+  readonly cosine: number | null;
+  readonly trainLoss: Record<string, number>;
+}
+
+/** The search evidence of one run from its events (a resumed run's repeated generations count once, the last). */
+export function evidenceFromEvents(events: readonly Record<string, unknown>[]): SearchEvidence | undefined {
+  const byGen = new Map<number, Record<string, unknown>>();
+  for (const e of events) if (e['type'] === 'generation' && typeof e['generation'] === 'number') byGen.set(e['generation'], e);
+  if (!byGen.size) return undefined;
+  const gens = [...byGen.values()].sort((a, b) => (a['calls'] as number) - (b['calls'] as number));
+  const num = (k: string) => gens.map((g) => g[k]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const mean = (vs: number[]) => (vs.length ? round4(avg(vs)!) : null);
+  const trainLoss: Record<string, number> = {};
+  for (const p of CURVE_POINTS) {
+    const seen = gens.filter((g) => (g['calls'] as number) <= p).map((g) => g['bestFitness']).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    if (seen.length) trainLoss[p] = round4(Math.min(...seen));
+  }
+  return { agreement: mean(num('agreement')), cosine: mean(num('gradientCosine')), trainLoss };
 }
 
 /** What a cell contributes to a mean: its final metric by default, or e.g. its curve at a point. */
@@ -102,9 +134,45 @@ export interface FewshotSummary {
    * some task and seed never did); per task the mean over its seeds (null when a seed never reached it); per seed.
    */
   calls_to_bbt_final: { gdfo: number | string | null; per_task: Record<string, number | null>; per_seed: Record<string, Record<string, number | null>> };
+  /**
+   * Per task, per method: the training-side signals over the seeds whose run directory is here (means) — the
+   * dev metric of the selection, the best training loss within N calls, GDFO's agreement and cosine. What a
+   * GDFO configuration is chosen on; test stays out of it.
+   */
+  search: Record<string, Record<string, SearchSummary>>;
   failed: number;
   /** Cells of the table with no result (not run yet, or failed), as task/method/seed. */
   missing: string[];
+}
+
+export interface SearchSummary {
+  readonly seeds: number;
+  readonly dev: number | null;
+  readonly agreement: number | null;
+  readonly cosine: number | null;
+  readonly train_loss_at: Record<string, number>;
+}
+
+/** The training-side signals of one method on one task, averaged over its cells with evidence. */
+export function searchSummary(rows: readonly Row[], method: string, task: string): SearchSummary | undefined {
+  const mine = rows.filter((r) => r.cell.method === method && r.cell.task === task && r.result && r.evidence);
+  if (!mine.length) return undefined;
+  const mean = (vs: (number | null | undefined)[]) => {
+    const ok = vs.filter((v): v is number => typeof v === 'number');
+    return ok.length === vs.length ? round4(avg(ok)!) : null; // no partial means
+  };
+  const trainLoss: Record<string, number> = {};
+  for (const p of CURVE_POINTS) {
+    const v = mean(mine.map((r) => r.evidence!.trainLoss[p]));
+    if (v !== null) trainLoss[p] = v;
+  }
+  return {
+    seeds: mine.length,
+    dev: mean(mine.map((r) => r.result!.dev)),
+    agreement: mean(mine.map((r) => r.evidence!.agreement)),
+    cosine: mean(mine.map((r) => r.evidence!.cosine)),
+    train_loss_at: trainLoss,
+  };
 }
 
 export function summarize(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], setting: object, failed: number): FewshotSummary {
@@ -172,6 +240,11 @@ export function summarize(rows: readonly Row[], tasks: readonly string[], method
       per_task: perTask,
       per_seed: perSeed,
     },
+    search: Object.fromEntries(
+      tasks
+        .map((t) => [t, Object.fromEntries(methods.map((m) => [m, searchSummary(rows, m, t)]).filter(([, v]) => v))] as const)
+        .filter(([, v]) => Object.keys(v).length),
+    ),
     failed,
     missing: rows.filter((r) => !r.result).map((r) => `${r.cell.task}/${r.cell.method}/${r.cell.seed}`),
   };
@@ -205,7 +278,26 @@ export function markdownTable(rows: readonly Row[], tasks: readonly string[], me
     const vals = CURVE_POINTS.map((p) => meanOver(rows, m, testTasks, (r) => r.at[p]));
     if (vals.some((v) => v !== undefined)) lines.push(`| ${METHOD_LABELS[m] ?? m} | ${vals.map(pct).join(' | ')} |`);
   }
+  lines.push(...searchLines(rows, tasks, methods));
   return lines.join('\n') + '\n';
+}
+
+/** The training-side table (what GDFO is tuned on): per task and method, dev, best training loss at N calls, agreement, cosine. */
+function searchLines(rows: readonly Row[], tasks: readonly string[], methods: readonly string[]): string[] {
+  const out: string[] = [];
+  const f = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '-' : v.toFixed(digits));
+  for (const t of tasks)
+    for (const m of methods) {
+      const s = searchSummary(rows, m, t);
+      if (!s) continue;
+      if (!out.length) {
+        out.push('', 'Search evidence (training and dev only; means over the seeds whose run directory is here):', '');
+        out.push(`| task | method | seeds | dev | ${CURVE_POINTS.map((p) => `train loss ≤ ${p} calls`).join(' | ')} | agreement | cosine |`);
+        out.push(`|${' --- |'.repeat(CURVE_POINTS.length + 6)}`);
+      }
+      out.push(`| ${t} | ${METHOD_LABELS[m] ?? m} | ${s.seeds} | ${s.dev === null ? '-' : (100 * s.dev).toFixed(2)} | ${CURVE_POINTS.map((p) => f(s.train_loss_at[p])).join(' | ')} | ${f(s.agreement)} | ${f(s.cosine)} |`);
+    }
+  return out;
 }
 
 /**

@@ -21,6 +21,8 @@ export const METHOD_SPECS: Record<string, { method: string; harmonizer?: string;
   'gdfo-mean-shift': { method: 'gdfo', harmonizer: 'mean-shift' },
   'gdfo-projected': { method: 'gdfo', harmonizer: 'gradient-sample', generator: 'projected' },
   'gdfo-projected-mean-shift': { method: 'gdfo', harmonizer: 'mean-shift', generator: 'projected' },
+  'gdfo-screen': { method: 'gdfo', harmonizer: 'surrogate-screen' },
+  'gdfo-projected-screen': { method: 'gdfo', harmonizer: 'surrogate-screen', generator: 'projected' },
   kd: { method: 'kd' },
   whitebox: { method: 'whitebox' },
 };

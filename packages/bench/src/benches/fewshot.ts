@@ -26,8 +26,24 @@ import { getTask } from '@gdfo/tasks';
 import { cellRunner, kernelsName, METHOD_SPECS, type CellResult, type FewshotCell } from '@gdfo/cli';
 import { writeReport } from '@gdfo/report';
 import { cellId, readResults, runSweep } from '@gdfo/sweep';
-import { curvesHtml, markdownTable, summarize } from '../fewshot-table.js';
+import { curvesHtml, evidenceFromEvents, markdownTable, summarize, type Row, type SearchEvidence } from '../fewshot-table.js';
 import { arg } from '../args.js';
+
+/** The search evidence of a cell's run directory (undefined when it is not here, e.g. run by a remote worker). */
+function runEvidence(runDir: string): SearchEvidence | undefined {
+  const file = join(runDir, 'events.jsonl');
+  if (!existsSync(file)) return undefined;
+  const events: Record<string, unknown>[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      events.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a line cut by an interrupted run: the rest still counts
+    }
+  }
+  return evidenceFromEvents(events);
+}
 
 /** Seconds per teacher call on this machine, measured on a few calls. */
 async function probeCallSeconds(teacherModel: string, promptLength: number, maxLength: number): Promise<number> {
@@ -62,12 +78,9 @@ function cellCost(cell: FewshotCell, train: number, test: number): number {
       return 200 * 1.4 + 10 * size + testUnits;
     case 'whitebox':
       return 200 * 3.7 * size + 10 * size + testUnits;
-    case 'gdfo':
-    case 'gdfo-mean-shift':
-    case 'gdfo-projected':
-    case 'gdfo-projected-mean-shift':
-      return cell.budget * size + (cell.budget / cell.popSize) * cell.distillSteps * 1.4 + devChecks + 6 * testUnits;
     default:
+      // every GDFO variant (any harmonizer or generator); surrogate-screen's student scoring of κ·λ candidates is not counted
+      if (METHOD_SPECS[cell.method]?.method === 'gdfo') return cell.budget * size + (cell.budget / cell.popSize) * cell.distillSteps * 1.4 + devChecks + 6 * testUnits;
       return cell.budget * size + devChecks + 6 * testUnits;
   }
 }
@@ -185,8 +198,12 @@ export async function run(args: string[]): Promise<void> {
     failed = outcome.failed.length;
   }
   const results = readResults(resultsPath);
-  const rows = cells.map((c) => ({ cell: c, result: results.get(cellId(c))?.result as CellResult | undefined }));
-  for (const r of rows) if (r.result) console.log(JSON.stringify({ bench: 'fewshot', ...r.cell, ...r.result, curve: undefined }));
+  const rows: Row[] = cells.map((c) => {
+    const result = results.get(cellId(c))?.result as CellResult | undefined;
+    const evidence = result ? runEvidence(join(resultsDir, 'runs', cellId(c).slice(0, 16))) : undefined;
+    return { cell: c, result, ...(evidence ? { evidence } : {}) };
+  });
+  for (const r of rows) if (r.result) console.log(JSON.stringify({ bench: 'fewshot', ...r.cell, ...r.result, curve: undefined, evidence: r.evidence }));
 
   // Time: this invocation's wall clock, and the finished cells' own times (what a run from scratch would cost).
   const cellSeconds = rows.reduce((a, r) => a + (r.result?.seconds ?? 0), 0);
