@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBackend } from '@gdfo/models';
 import { cellId } from '@gdfo/sweep';
-import { cellRunner, curveAt, CURVE_POINTS, kernelsName } from './fewshot.js';
+import { cellRunner, curveAt, CURVE_POINTS, kernelsName, mergeOverrides } from './fewshot.js';
 
 describe('few-shot benchmark cells', () => {
   it('reads a curve at a call count as the selection in force after that many calls', () => {
@@ -48,5 +48,22 @@ describe('few-shot benchmark cells', () => {
     expect(teacherOf(cell)).toMatch(/mlm-4x256/);
     expect(teacherOf({ ...cell, teacher: 'mlm-2x128' })).toMatch(/mlm-2x128/);
     await expect(run({ ...cell, teacher: '/nonexistent/model' })).rejects.toThrow(/nonexistent/);
+    // overrides reach the experiment config, merged key by key into what the cell sets
+    const tuned = { ...cell, overrides: '{"teacher":{"options":{"maxLength":32}},"distill":{"batchSize":8}}' };
+    await run(tuned);
+    const config = (JSON.parse(readFileSync(join(dir, 'runs', cellId(tuned).slice(0, 16), 'config.json'), 'utf8')) as { config: { teacher: { options: Record<string, unknown> }; distill: Record<string, unknown> } }).config;
+    expect(config.teacher.options).toEqual({ maxLength: 32 });
+    expect(config.distill).toMatchObject({ steps: 2, batchSize: 8 });
+    await expect(run({ ...cell, overrides: '[1]' })).rejects.toThrow('cell spam/manual overrides: expected a JSON object, got "[1]"');
   }, 120_000);
+
+  it('merges overrides into a config: objects key by key, anything else replaced; bad JSON named in one line', () => {
+    const base = { a: 1, b: { c: 2, d: { e: 3 } }, f: [1, 2] };
+    expect(mergeOverrides(base, '{"b":{"d":{"g":4}},"f":[3],"h":"x"}')).toEqual({ a: 1, b: { c: 2, d: { e: 3, g: 4 } }, f: [3], h: 'x' });
+    expect(mergeOverrides(base, '{"b":5}')).toEqual({ a: 1, b: 5, f: [1, 2] });
+    expect(mergeOverrides(base, undefined)).toBe(base);
+    expect(base.b.d).toEqual({ e: 3 }); // the base is not changed
+    expect(() => mergeOverrides(base, '{"a":', '--overrides')).toThrow(/^--overrides: expected a JSON object, got "\{\\"a\\":" \(/);
+    expect(() => mergeOverrides(base, '3', '--overrides')).toThrow('--overrides: expected a JSON object, got "3"');
+  });
 });

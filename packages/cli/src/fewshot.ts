@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { cellId } from '@gdfo/sweep';
+import { GdfoError } from '@gdfo/core';
 import { runExperiment } from './experiment.js';
 import { currentBackend, currentKernels, ensureBackend, resolveModelPath } from '@gdfo/models';
 
@@ -32,7 +33,9 @@ export interface FewshotCell {
   /**
    * Besides the fields below, `teacher` (optional): the teacher model, a shipped name or a model folder
    * (relative to the working directory). Absent = the shipped default teacher, so the default cells' ids (a
-   * hash of the cell) do not change.
+   * hash of the cell) do not change. `overrides` (optional): a JSON object merged into the cell's experiment
+   * config (objects key by key, anything else replaced), e.g. `{"harmonizer":{"options":{"threshold":0.1}}}`
+   * — how a tuning search varies what the cell's other fields do not name.
    */
   [key: string]: string | number;
   task: string;
@@ -97,8 +100,7 @@ export function cellRunner(resultsDir: string) {
     const runDir = join(resultsDir, 'runs', cellId(cell).slice(0, 16));
     const teacherModel = cell['teacher'];
     const checkpoint = typeof teacherModel === 'string' ? { checkpoint: resolveModelPath(teacherModel) } : {};
-    const r = await runExperiment(
-      {
+    const base: Record<string, unknown> = {
         task: { name: cell.task },
         methods: [spec.method],
         budget: cell.budget,
@@ -119,9 +121,8 @@ export function cellRunner(resultsDir: string) {
         ...(spec.harmonizer ? { harmonizer: { name: spec.harmonizer } } : {}),
         testCurve: true,
         checkpointEvery: 10,
-      },
-      { runDir, progress: 'quiet', resume: true },
-    );
+      };
+    const r = await runExperiment(mergeOverrides(base, cell['overrides'], `cell ${cell.task}/${cell.method} overrides`), { runDir, progress: 'quiet', resume: true });
     const x = r.results[0]!;
     const split = TASKS_WITH_TEST.has(cell.task) ? 'test' : 'dev';
     // Dev-only tasks: the curve is the dev metric of the selection (the best on dev so far) at each check.
@@ -148,3 +149,29 @@ export function cellRunner(resultsDir: string) {
   };
 }
 
+/**
+ * `config` with the JSON object `overrides` merged in: plain objects key by key, anything else (arrays, numbers,
+ * strings) replaced. Throws one line naming `what` when `overrides` is not a JSON object.
+ */
+export function mergeOverrides(config: Record<string, unknown>, overrides: string | number | undefined, what = 'overrides'): Record<string, unknown> {
+  if (overrides === undefined || overrides === '') return config;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(String(overrides));
+  } catch (e) {
+    throw new GdfoError('BAD_OPTION', `${what}: expected a JSON object, got ${JSON.stringify(String(overrides).slice(0, 60))} (${(e as Error).message})`);
+  }
+  if (!isPlainObject(parsed)) throw new GdfoError('BAD_OPTION', `${what}: expected a JSON object, got ${JSON.stringify(overrides).slice(0, 60)}`);
+  return mergeInto(config, parsed);
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function mergeInto(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const here = out[k];
+    out[k] = isPlainObject(here) && isPlainObject(v) ? mergeInto(here, v) : v;
+  }
+  return out;
+}

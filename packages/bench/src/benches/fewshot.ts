@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- fewshot [--tasks a,b] [--methods a,b] [--seeds 42] [--budget 2000] [--dim 500]
- *   [--pop-size 20] [--prompt-length 10] [--max-length 48] [--distill-steps 16] [--teacher NAME|DIR] [--results bench/results]
+ *   [--pop-size 20] [--prompt-length 10] [--max-length 48] [--distill-steps 16] [--teacher NAME|DIR] [--overrides JSON] [--results bench/results]
  *   [--jobs N] [--queue redis://host:port [--workers 1]] [--estimate-only | --report-only]`
  *
  * The few-shot benchmark: every (task, method, seed) is a cell run by `@gdfo/sweep` — in this process, or on a
@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_STUDENT, DEFAULT_TEACHER, initBackend, resolveModelPath } from '@gdfo/models';
 import { createLocalTeacher } from '@gdfo/adapter-local';
 import { getTask } from '@gdfo/tasks';
-import { cellRunner, kernelsName, METHOD_SPECS, type CellResult, type FewshotCell } from '@gdfo/cli';
+import { cellRunner, kernelsName, mergeOverrides, METHOD_SPECS, type CellResult, type FewshotCell } from '@gdfo/cli';
 import { writeReport } from '@gdfo/report';
 import { cellId, readResults, runSweep } from '@gdfo/sweep';
 import { curvesHtml, evidenceFromEvents, markdownTable, summarize, type Row, type SearchEvidence } from '../fewshot-table.js';
@@ -132,6 +132,10 @@ export async function run(args: string[]): Promise<void> {
   // --teacher: another teacher model (a shipped name or a folder, e.g. ../shared/models/mlm-6x384); the cells
   // then carry it (the default cells do not, so their ids and results stay valid)
   const teacherArg = arg(args, 'teacher', '');
+  // --overrides '{"harmonizer":{"options":{"threshold":0.1}}}': merged into every cell's experiment config and
+  // carried by the cells (so their ids differ from the defaults'); how a tuning search varies K, β, τ, lr, …
+  const overrides = arg(args, 'overrides', '');
+  if (overrides) mergeOverrides({}, overrides, '--overrides');
   const resultsDir = resolve(arg(args, 'results', 'bench/results'));
   const queue = arg(args, 'queue', '');
   for (const m of methods) if (!METHOD_SPECS[m]) throw new Error(`--methods: unknown method "${m}"; known: ${Object.keys(METHOD_SPECS).join(', ')}`);
@@ -141,7 +145,7 @@ export async function run(args: string[]): Promise<void> {
   await initBackend();
   const kernels = kernelsName();
   const cells: FewshotCell[] = [];
-  for (const task of tasks) for (const method of methods) for (const seed of seeds) cells.push({ task, method, seed, budget, dim, popSize, promptLength, maxLength, distillSteps, kernels, ...(teacherArg ? { teacher: teacherArg } : {}) });
+  for (const task of tasks) for (const method of methods) for (const seed of seeds) cells.push({ task, method, seed, budget, dim, popSize, promptLength, maxLength, distillSteps, kernels, ...(teacherArg ? { teacher: teacherArg } : {}), ...(overrides ? { overrides } : {}) });
 
   const done = new Set(readResults(resultsPath).keys());
   const pending = cells.filter((c) => !done.has(cellId(c)));
@@ -158,7 +162,7 @@ export async function run(args: string[]): Promise<void> {
   const jobs = queue || shardFile ? 1 : Math.max(1, Math.min(Number(arg(args, 'jobs', String(availableParallelism()))), pending.length));
   const shards = dealCells(pending, jobs, costOf);
   const estimate = Math.max(0, ...shards.map((sh) => sh.cost));
-  const setting = { budget, dim, popSize, promptLength, maxLength, distillSteps, seeds, teacher: teacherArg || DEFAULT_TEACHER, student: DEFAULT_STUDENT, kernels };
+  const setting = { budget, dim, popSize, promptLength, maxLength, distillSteps, seeds, teacher: teacherArg || DEFAULT_TEACHER, student: DEFAULT_STUDENT, kernels, ...(overrides ? { overrides: JSON.parse(overrides) as unknown } : {}) };
   if (!shardFile) {
     console.error(
       `fewshot: ${cells.length} cells (${pending.length} to run, ${cells.length - pending.length} done); setting ${JSON.stringify(setting)}; ` +
