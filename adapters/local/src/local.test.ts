@@ -3,6 +3,7 @@ import { GdfoError } from '@gdfo/core';
 import { initBackend, tinyModel, type LoadedModel } from '@gdfo/models';
 import { createLocalTeacher, type LocalTeacher } from './teacher.js';
 import { createLocalStudent } from './student.js';
+import { alignEmbeddings } from './align.js';
 import { testCe, testKl } from './testing.js';
 
 const template = { specVersion: '1.0' as const, text: '{text} . it was {mask} .' };
@@ -235,6 +236,30 @@ describe('student', () => {
     await expect(createLocalStudent({ model: loaded, dim, template, verbalizer, generator: 'tied' as never })).rejects.toThrow("createLocalStudent generator: expected 'free' or 'projected', got 'tied'");
     s.dispose?.();
     direct.dispose?.();
+  });
+
+  test('alignTo starts the projected generator at α × the vocabulary alignment of the teacher embeddings onto the student\'s', async () => {
+    const other = tinyModel({ seed: 'align-teacher', hidden: 8 });
+    const DT = 8;
+    const matrix = Float32Array.from({ length: L * DT * dim }, (_, i) => Math.cos(i * 0.7) * 0.1);
+    const linear = { matrix, rows: L * DT, dim, length: L, width: DT, std: 0.1 };
+    const space = { specVersion: '1.0' as const, kind: 'continuous-shallow' as const, dim, toTeacher: () => ({ kind: 'none' as const }), linear };
+    const table = (m: LoadedModel) => {
+      const values = m.model.w('tok_emb').dataSync() as Float32Array;
+      const width = m.model.config.hidden;
+      return { values, width, tokens: Array.from({ length: values.length / width }, (_, i) => m.tokenizer.token(i)) };
+    };
+    const fit = alignEmbeddings(table(other), table(loaded));
+    const s = await createLocalStudent({ model: loaded, dim, template, verbalizer, promptLength: L, seed: 3, generator: 'projected', alignTo: other, alpha: 0.5 });
+    s.bindSpace!(space);
+    expect(s.alignment).toEqual({ pairs: fit.pairs, r2: fit.r2 });
+    const W = (s.state() as { params: Record<string, Float32Array> }).params['W']!;
+    expect(Array.from(W)).toEqual(Array.from(fit.W, (v) => Math.fround(0.5 * v)));
+    s.dispose?.();
+    // the alignment model must have the projection's width; only the projected generator aligns
+    const wrong = await createLocalStudent({ model: loaded, dim, template, verbalizer, promptLength: L, generator: 'projected', alignTo: loaded });
+    expect(() => wrong.bindSpace!(space)).toThrow("createLocalStudent alignTo: tiny-test has width 16, the search space's projection 8 (align to the teacher)");
+    await expect(createLocalStudent({ model: loaded, dim, template, verbalizer, alignTo: other })).rejects.toThrow("createLocalStudent alignTo: only the projected generator can start aligned (generator: 'projected')");
   });
 });
 

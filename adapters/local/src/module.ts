@@ -7,7 +7,11 @@ import { GdfoError } from '@gdfo/core';
 
 function checkpointDir(v: unknown, fallback: 'teacher' | 'student'): string {
   if (v === undefined) return shippedCheckpoint(fallback);
-  if (typeof v !== 'string' || !v) throw new GdfoError('BAD_OPTION', `checkpoint: expected a model folder or a shipped name, got ${JSON.stringify(v)}`);
+  return modelDir(v, 'checkpoint');
+}
+
+function modelDir(v: unknown, key: string): string {
+  if (typeof v !== 'string' || !v) throw new GdfoError('BAD_OPTION', `${key}: expected a model folder or a shipped name, got ${JSON.stringify(v)}`);
   return resolveModelPath(v);
 }
 
@@ -27,7 +31,8 @@ export function registerLocal(registry: Registry): void {
         template: options.template as Template | string,
         verbalizer: options.verbalizer as Verbalizer | readonly string[],
         checkpoint: checkpointDir(options.checkpoint, 'student'),
+        ...(options.alignTo !== undefined ? { alignTo: modelDir(options.alignTo, 'alignTo') } : {}),
       }),
-    "frozen small masked LM (default: the shipped mlm-2x128) with a trainable prompt generator q + B·z (or, with generator: 'projected', q + (A·z)·W tied to the search space) and output head",
+    "frozen small masked LM (default: the shipped mlm-2x128) with a trainable prompt generator q + B·z (or, with generator: 'projected', q + (A·z)·W tied to the search space, W optionally started from the vocabulary alignment to the teacher: alignTo) and output head",
   );
 }

@@ -15,8 +15,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DistillBatch, DistillationLoss, Example, GradientResult, LinearProjection, PromptSpace, StateValue, Student, StudentInfo, StudentTrainResult, Template, Verbalizer } from '@gdfo/spec';
 import { createRng, GdfoError } from '@gdfo/core';
-import { ClozeTemplate, buildClozeBatch, clippedStd, ensureBackend, gatherRows, matmul2d, verbalizerIds, type LoadedModel } from '@gdfo/models';
+import { ClozeTemplate, buildClozeBatch, clippedStd, ensureBackend, gatherRows, loadCheckpoint, matmul2d, verbalizerIds, type LoadedModel } from '@gdfo/models';
 import { SPEC_VERSION, positiveInt, resolveModel, templateText, verbalizerWords } from './common.js';
+import { alignEmbeddings, type EmbeddingTable } from './align.js';
 
 export interface LocalStudentOptions {
   readonly checkpoint?: string;
@@ -54,6 +55,14 @@ export interface LocalStudentOptions {
    * hands over with `bindSpace` (a linear space such as BBT's); until then the student refuses to run.
    */
   readonly generator?: 'free' | 'projected';
+  /**
+   * Projected generator only: start W from the vocabulary alignment of this model's word embeddings (the
+   * teacher's: a checkpoint folder or a loaded model) onto the student's (`alignEmbeddings`) instead of at
+   * random, scaled by α. The student then moves its prompt towards the words the teacher's prompt moves towards.
+   */
+  readonly alignTo?: string | LoadedModel;
+  /** Ridge of that alignment, relative to the mean eigenvalue of XᵀX (default 1e-3). */
+  readonly alignRidge?: number;
   readonly id?: string;
   readonly backend?: string;
 }
@@ -63,6 +72,8 @@ export interface LocalStudent extends Student {
   readonly backend: string;
   /** Adam steps taken. */
   readonly steps: number;
+  /** With `alignTo`, once bound: the tokens the alignment used and its in-sample r². */
+  readonly alignment?: { readonly pairs: number; readonly r2: number };
 }
 
 type ParamName = 'q' | 'B' | 'W' | 'scale' | 'bias';
@@ -71,6 +82,7 @@ export async function createLocalStudent(options: LocalStudentOptions): Promise<
   const backend = await ensureBackend(options.backend);
   const generator = options.generator ?? 'free';
   if (generator !== 'free' && generator !== 'projected') throw new GdfoError('BAD_OPTION', `createLocalStudent generator: expected 'free' or 'projected', got '${String(generator)}'`);
+  if (options.alignTo !== undefined && generator !== 'projected') throw new GdfoError('BAD_OPTION', "createLocalStudent alignTo: only the projected generator can start aligned (generator: 'projected')");
   if (generator === 'free' || options.projection) return buildStudent(options, backend);
   return deferredStudent(options, backend);
 }
@@ -96,6 +108,9 @@ function deferredStudent(options: LocalStudentOptions, backend: string): LocalSt
     backend,
     get steps() {
       return inner?.steps ?? 0;
+    },
+    get alignment() {
+      return inner?.alignment;
     },
     bindSpace(space: PromptSpace) {
       const a = space.linear;
@@ -145,6 +160,7 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
   const alpha = options.alpha ?? 1;
   const proj = options.projection;
   const PARAMS: readonly ParamName[] = proj ? ['q', 'W', 'scale', 'bias'] : ['q', 'B', 'scale', 'bias'];
+  let alignment: { pairs: number; r2: number } | undefined;
   let AT: tf.Tensor2D | undefined; // Aᵀ [d, L·D_T]
   let DT = 0;
   let generatorInit: Float32Array;
@@ -157,7 +173,11 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
     const sigmaT = proj.std * Math.sqrt(d); // the teacher-side σ̂ the projection was scaled to (α = σ0 = 1)
     const w = (alpha * sigma) / (sigmaT * Math.sqrt(DT));
     generatorInit = new Float32Array(DT * H);
-    for (let i = 0; i < generatorInit.length; i++) generatorInit[i] = rng.gaussian() * w;
+    if (options.alignTo !== undefined) {
+      const fit = alignedGenerator(options.alignTo, loaded, DT, options.alignRidge);
+      for (let i = 0; i < generatorInit.length; i++) generatorInit[i] = alpha * fit.W[i]!;
+      alignment = { pairs: fit.pairs, r2: fit.r2 };
+    } else for (let i = 0; i < generatorInit.length; i++) generatorInit[i] = rng.gaussian() * w;
     AT = tf.tidy(() => tf.transpose(tf.tensor2d(proj.matrix, [proj.rows, d])) as tf.Tensor2D);
   } else {
     const s = (alpha * sigma) / Math.sqrt(d);
@@ -228,6 +248,7 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
     specVersion: SPEC_VERSION,
     info,
     ...(proj ? { boundTo: proj.matrix } : {}),
+    ...(alignment ? { alignment } : {}),
     loaded,
     backend,
     get steps() {
@@ -353,4 +374,25 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
     },
   };
   return student;
+}
+
+/** The word embeddings of a loaded model with the token of each row. */
+function embeddingTable(m: LoadedModel): EmbeddingTable {
+  const values = m.model.w('tok_emb').dataSync() as Float32Array;
+  const width = m.model.config.hidden;
+  const tokens = Array.from({ length: values.length / width }, (_, i) => m.tokenizer.token(i));
+  return { values, width, tokens };
+}
+
+/** W's start from the vocabulary alignment of `alignTo`'s embeddings (the teacher's, width D_T) onto the student's. */
+function alignedGenerator(alignTo: string | LoadedModel, student: LoadedModel, DT: number, ridge: number | undefined) {
+  const teacher = typeof alignTo === 'string' ? loadCheckpoint(alignTo) : alignTo;
+  try {
+    if (teacher.model.config.hidden !== DT) {
+      throw new GdfoError('BAD_OPTION', `createLocalStudent alignTo: ${teacher.model.config.name} has width ${teacher.model.config.hidden}, the search space's projection ${DT} (align to the teacher)`);
+    }
+    return alignEmbeddings(embeddingTable(teacher), embeddingTable(student), ridge);
+  } finally {
+    if (typeof alignTo === 'string') teacher.model.dispose();
+  }
 }

@@ -23,6 +23,8 @@ const METHOD_LABELS: Record<string, string> = {
   'gdfo-mean-shift': 'GDFO (mean-shift)',
   'gdfo-projected': 'GDFO (gradient-sample, projected student)',
   'gdfo-projected-mean-shift': 'GDFO (mean-shift, projected student)',
+  'gdfo-aligned': 'GDFO (gradient-sample, aligned student)',
+  'gdfo-aligned-mean-shift': 'GDFO (mean-shift, aligned student)',
   'gdfo-screen': 'GDFO (surrogate-screen)',
   'gdfo-projected-screen': 'GDFO (surrogate-screen, projected student)',
   kd: 'KD-only student',

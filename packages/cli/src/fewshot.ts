@@ -6,14 +6,15 @@ import { join } from 'node:path';
 import { cellId } from '@gdfo/sweep';
 import { GdfoError } from '@gdfo/core';
 import { runExperiment } from './experiment.js';
-import { currentBackend, currentKernels, ensureBackend, resolveModelPath } from '@gdfo/models';
+import { currentBackend, currentKernels, DEFAULT_TEACHER, ensureBackend, resolveModelPath } from '@gdfo/models';
 
 /** Bench method names → a method plus its harmonizer. */
 /**
  * The benchmark's methods: a pipeline method, GDFO's harmonizer, and the local student's prompt generator
- * (`projected`: tied to the search space's A; default `free`).
+ * (`projected`: tied to the search space's A; default `free`; `aligned`: projected, W started from the
+ * vocabulary alignment of the cell's teacher's embeddings onto the student's).
  */
-export const METHOD_SPECS: Record<string, { method: string; harmonizer?: string; generator?: 'projected' }> = {
+export const METHOD_SPECS: Record<string, { method: string; harmonizer?: string; generator?: 'projected'; aligned?: true }> = {
   manual: { method: 'manual' },
   icl: { method: 'icl' },
   bbt: { method: 'bbt' },
@@ -22,6 +23,8 @@ export const METHOD_SPECS: Record<string, { method: string; harmonizer?: string;
   'gdfo-mean-shift': { method: 'gdfo', harmonizer: 'mean-shift' },
   'gdfo-projected': { method: 'gdfo', harmonizer: 'gradient-sample', generator: 'projected' },
   'gdfo-projected-mean-shift': { method: 'gdfo', harmonizer: 'mean-shift', generator: 'projected' },
+  'gdfo-aligned': { method: 'gdfo', harmonizer: 'gradient-sample', generator: 'projected', aligned: true },
+  'gdfo-aligned-mean-shift': { method: 'gdfo', harmonizer: 'mean-shift', generator: 'projected', aligned: true },
   'gdfo-screen': { method: 'gdfo', harmonizer: 'surrogate-screen' },
   'gdfo-projected-screen': { method: 'gdfo', harmonizer: 'surrogate-screen', generator: 'projected' },
   kd: { method: 'kd' },
@@ -115,7 +118,15 @@ export function cellRunner(resultsDir: string) {
             : {}
           : {
               teacher: { kind: 'local', options: { maxLength: cell.maxLength, ...checkpoint } },
-              student: { kind: 'local', options: { maxLength: cell.maxLength, ...(spec.generator ? { generator: spec.generator } : {}) } },
+              student: {
+                kind: 'local',
+                options: {
+                  maxLength: cell.maxLength,
+                  ...(spec.generator ? { generator: spec.generator } : {}),
+                  // aligned: W starts from the vocabulary alignment to the cell's teacher
+                  ...(spec.aligned ? { alignTo: checkpoint.checkpoint ?? resolveModelPath(DEFAULT_TEACHER) } : {}),
+                },
+              },
             }),
         distill: { steps: cell.distillSteps },
         ...(spec.harmonizer ? { harmonizer: { name: spec.harmonizer } } : {}),
