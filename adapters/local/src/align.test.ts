@@ -56,7 +56,7 @@ describe('alignEmbeddings', () => {
 
   it('on the shipped pair: mlm-4x256 → mlm-2x128 over the 15,995 shared non-special tokens explains 43.9% (numpy: 0.43895)', async () => {
     await ensureBackend();
-    const table = (name: string): EmbeddingTable => {
+    const table = (name: 'mlm-4x256' | 'mlm-2x128'): EmbeddingTable => {
       const m = loadCheckpoint(shippedCheckpoint(name));
       const values = Float32Array.from(m.model.w('tok_emb').dataSync() as Float32Array);
       const width = m.model.config.hidden;

@@ -256,6 +256,10 @@ describe('student', () => {
     const W = (s.state() as { params: Record<string, Float32Array> }).params['W']!;
     expect(Array.from(W)).toEqual(Array.from(fit.W, (v) => Math.fround(0.5 * v)));
     s.dispose?.();
+    // given A directly (no bindSpace) it aligns the same way
+    const direct = await createLocalStudent({ model: loaded, dim, template, verbalizer, promptLength: L, seed: 3, projection: linear, alignTo: other, alpha: 0.5 });
+    expect(Array.from((direct.state() as { params: Record<string, Float32Array> }).params['W']!)).toEqual(Array.from(W));
+    direct.dispose?.();
     // the alignment model must have the projection's width; only the projected generator aligns
     const wrong = await createLocalStudent({ model: loaded, dim, template, verbalizer, promptLength: L, generator: 'projected', alignTo: loaded });
     expect(() => wrong.bindSpace!(space)).toThrow("createLocalStudent alignTo: tiny-test has width 16, the search space's projection 8 (align to the teacher)");

@@ -82,7 +82,7 @@ export async function createLocalStudent(options: LocalStudentOptions): Promise<
   const backend = await ensureBackend(options.backend);
   const generator = options.generator ?? 'free';
   if (generator !== 'free' && generator !== 'projected') throw new GdfoError('BAD_OPTION', `createLocalStudent generator: expected 'free' or 'projected', got '${String(generator)}'`);
-  if (options.alignTo !== undefined && generator !== 'projected') throw new GdfoError('BAD_OPTION', "createLocalStudent alignTo: only the projected generator can start aligned (generator: 'projected')");
+  if (options.alignTo !== undefined && generator !== 'projected' && !options.projection) throw new GdfoError('BAD_OPTION', "createLocalStudent alignTo: only the projected generator can start aligned (generator: 'projected')");
   if (generator === 'free' || options.projection) return buildStudent(options, backend);
   return deferredStudent(options, backend);
 }
