@@ -98,29 +98,35 @@ describe('few-shot table', () => {
       gen(3, 400, 0.55), // worse than before: the best seen within 500 calls stays 0.5
       gen(3, 400, 0.45, { agreement: 0.6 }), // the same generation again after a resume: the last one counts
       gen(4, 1200, 0.3, { gradientCosine: 0.3 }),
+      { type: 'eval', split: 'dev', calls: 20, value: 0.5 },
+      { type: 'eval', split: 'test', calls: 20, value: 0.9 }, // test never enters the evidence
+      { type: 'eval', split: 'dev', calls: 420, value: 0.75 },
+      { type: 'eval', split: 'dev', calls: 420, value: 0.625 }, // again after a resume: the last one counts
+      { type: 'eval', split: 'dev', calls: 1020, value: 0.5 },
     ];
     const e = evidenceFromEvents(events)!;
     expect(e.agreement).toBe(0.4); // (0.2 + 0.4 + 0.6) / 3
     expect(e.cosine).toBe(0.1); // (0.1 − 0.1 + 0.3) / 3
     expect(e.trainLoss).toEqual({ 200: 0.5, 500: 0.45, 1000: 0.45, 2000: 0.3 });
+    expect(e.devAt).toEqual({ 200: 0.5, 500: 0.625, 1000: 0.625, 2000: 0.5 });
     expect(evidenceFromEvents([{ type: 'run-start' }])).toBeUndefined();
     const bbt = evidenceFromEvents([gen(1, 20, 0.7), gen(2, 2000, 0.2)])!;
-    expect(bbt).toEqual({ agreement: null, cosine: null, trainLoss: { 200: 0.7, 500: 0.7, 1000: 0.7, 2000: 0.2 } });
+    expect(bbt).toEqual({ agreement: null, cosine: null, trainLoss: { 200: 0.7, 500: 0.7, 1000: 0.7, 2000: 0.2 }, devAt: {} });
 
     const seeded: Row[] = [
       { ...row('sst2', 'gdfo', 0.7, [[20, 0.7]], 2000, 42), evidence: e },
-      { ...row('sst2', 'gdfo', 0.8, [[20, 0.8]], 2000, 7), evidence: { agreement: 0.2, cosine: 0.3, trainLoss: { 200: 0.7, 2000: 0.1 } } },
+      { ...row('sst2', 'gdfo', 0.8, [[20, 0.8]], 2000, 7), evidence: { agreement: 0.2, cosine: 0.3, trainLoss: { 200: 0.7, 2000: 0.1 }, devAt: { 200: 0.75, 500: 0.625 } } },
       row('sst2', 'gdfo', 0.9, [[20, 0.9]], 2000, 13), // no run directory here: not counted
       { ...row('sst2', 'bbt', 0.6, [[20, 0.6]]), evidence: bbt },
     ];
     const s = searchSummary(seeded, 'gdfo', 'sst2')!;
     // dev = value in these rows: (0.7 + 0.8) / 2; the 500 and 1000 points are missing in seed 7: no partial mean
-    expect(s).toEqual({ seeds: 2, dev: 0.75, agreement: 0.3, cosine: 0.2, train_loss_at: { 200: 0.6, 2000: 0.2 } });
+    expect(s).toEqual({ seeds: 2, dev: 0.75, agreement: 0.3, cosine: 0.2, train_loss_at: { 200: 0.6, 2000: 0.2 }, dev_of_best_at: { 200: 0.625, 500: 0.625 } });
     expect(summarize(seeded, ['sst2'], ['bbt', 'gdfo'], setting, 0).search).toEqual({
-      sst2: { bbt: { seeds: 1, dev: 0.6, agreement: null, cosine: null, train_loss_at: { 200: 0.7, 500: 0.7, 1000: 0.7, 2000: 0.2 } }, gdfo: s },
+      sst2: { bbt: { seeds: 1, dev: 0.6, agreement: null, cosine: null, train_loss_at: { 200: 0.7, 500: 0.7, 1000: 0.7, 2000: 0.2 }, dev_of_best_at: {} }, gdfo: s },
     });
     const md = markdownTable(seeded, ['sst2'], ['bbt', 'gdfo'], setting);
-    expect(md).toContain('| sst2 | GDFO (gradient-sample) | 2 | 75.00 | 0.600 | - | - | 0.200 | 0.300 | 0.200 |');
+    expect(md).toContain('| sst2 | GDFO (gradient-sample) | 2 | 75.00 | 0.600 | - | - | 0.200 | 62.5 | 62.5 | - | - | 0.300 | 0.200 |');
     expect(markdownTable(rows, tasks, methods, setting)).not.toContain('Search evidence'); // no evidence, no section
   });
 });

@@ -50,6 +50,11 @@ export interface SearchEvidence {
   readonly agreement: number | null;
   readonly cosine: number | null;
   readonly trainLoss: Record<string, number>;
+  /**
+   * The dev metric of the search's current best point at its last check within N calls (not of the selection,
+   * which keeps the best dev so far): falling while the training loss falls is over-fitting of the training set.
+   */
+  readonly devAt: Record<string, number>;
 }
 
 /** The search evidence of one run from its events (a resumed run's repeated generations count once, the last). */
@@ -65,7 +70,15 @@ export function evidenceFromEvents(events: readonly Record<string, unknown>[]): 
     const seen = gens.filter((g) => (g['calls'] as number) <= p).map((g) => g['bestFitness']).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     if (seen.length) trainLoss[p] = round4(Math.min(...seen));
   }
-  return { agreement: mean(num('agreement')), cosine: mean(num('gradientCosine')), trainLoss };
+  const devChecks = new Map<number, number>();
+  for (const e of events) if (e['type'] === 'eval' && e['split'] === 'dev' && typeof e['calls'] === 'number' && typeof e['value'] === 'number') devChecks.set(e['calls'], e['value']);
+  const checks = [...devChecks].sort((a, b) => a[0] - b[0]);
+  const devAt: Record<string, number> = {};
+  for (const p of CURVE_POINTS) {
+    const last = checks.filter(([calls]) => calls <= p).at(-1);
+    if (last) devAt[p] = round4(last[1]);
+  }
+  return { agreement: mean(num('agreement')), cosine: mean(num('gradientCosine')), trainLoss, devAt };
 }
 
 /** What a cell contributes to a mean: its final metric by default, or e.g. its curve at a point. */
@@ -153,6 +166,7 @@ export interface SearchSummary {
   readonly agreement: number | null;
   readonly cosine: number | null;
   readonly train_loss_at: Record<string, number>;
+  readonly dev_of_best_at: Record<string, number>;
 }
 
 /** The training-side signals of one method on one task, averaged over its cells with evidence. */
@@ -164,9 +178,12 @@ export function searchSummary(rows: readonly Row[], method: string, task: string
     return ok.length === vs.length ? round4(avg(ok)!) : null; // no partial means
   };
   const trainLoss: Record<string, number> = {};
+  const devAt: Record<string, number> = {};
   for (const p of CURVE_POINTS) {
     const v = mean(mine.map((r) => r.evidence!.trainLoss[p]));
     if (v !== null) trainLoss[p] = v;
+    const dv = mean(mine.map((r) => r.evidence!.devAt?.[p]));
+    if (dv !== null) devAt[p] = dv;
   }
   return {
     seeds: mine.length,
@@ -174,6 +191,7 @@ export function searchSummary(rows: readonly Row[], method: string, task: string
     agreement: mean(mine.map((r) => r.evidence!.agreement)),
     cosine: mean(mine.map((r) => r.evidence!.cosine)),
     train_loss_at: trainLoss,
+    dev_of_best_at: devAt,
   };
 }
 
@@ -293,11 +311,12 @@ function searchLines(rows: readonly Row[], tasks: readonly string[], methods: re
       const s = searchSummary(rows, m, t);
       if (!s) continue;
       if (!out.length) {
-        out.push('', 'Search evidence (training and dev only; means over the seeds whose run directory is here):', '');
-        out.push(`| task | method | seeds | dev | ${CURVE_POINTS.map((p) => `train loss ≤ ${p} calls`).join(' | ')} | agreement | cosine |`);
-        out.push(`|${' --- |'.repeat(CURVE_POINTS.length + 6)}`);
+        out.push('', 'Search evidence (training and dev only; means over the seeds whose run directory is here): the selection\'s dev, the best training loss within N calls, the dev of the current best point at the last check within N calls, GDFO\'s agreement and cosine:', '');
+        out.push(`| task | method | seeds | dev | ${CURVE_POINTS.map((p) => `train loss ≤ ${p}`).join(' | ')} | ${CURVE_POINTS.map((p) => `dev of best @${p}`).join(' | ')} | agreement | cosine |`);
+        out.push(`|${' --- |'.repeat(2 * CURVE_POINTS.length + 6)}`);
       }
-      out.push(`| ${t} | ${METHOD_LABELS[m] ?? m} | ${s.seeds} | ${s.dev === null ? '-' : (100 * s.dev).toFixed(2)} | ${CURVE_POINTS.map((p) => f(s.train_loss_at[p])).join(' | ')} | ${f(s.agreement)} | ${f(s.cosine)} |`);
+      const dev = CURVE_POINTS.map((p) => (s.dev_of_best_at[p] === undefined ? '-' : (100 * s.dev_of_best_at[p]!).toFixed(1)));
+      out.push(`| ${t} | ${METHOD_LABELS[m] ?? m} | ${s.seeds} | ${s.dev === null ? '-' : (100 * s.dev).toFixed(2)} | ${CURVE_POINTS.map((p) => f(s.train_loss_at[p])).join(' | ')} | ${dev.join(' | ')} | ${f(s.agreement)} | ${f(s.cosine)} |`);
     }
   return out;
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- agreement [--task agnews] [--samples 300] [--holdout 100] [--epochs 8] [--steps 100]
- *   [--sigma 1] [--seed 42] [--prompt-length 10] [--max-length 48] [--dim 500] [--lr 0.01] [--generator free|projected]`
+ *   [--sigma 1] [--seed 42] [--prompt-length 10] [--max-length 48] [--dim 500] [--lr 0.01] [--generator free|projected|aligned]`
  *
  * Can the student track the teacher as a function of z — the premise of GDFO's gradient? Draws `samples` +
  * `holdout` points z ~ N(0, σ²I) (CMA-ES's first generations), scores each with the shipped teacher on the
@@ -11,7 +11,9 @@
  * (in sample). GDFO sees at most 20 new points a generation and K = 16 steps; this gives the student far
  * more, so a held-out correlation near 0 here means the student cannot represent the teacher's response.
  * `--generator projected` ties the student's prompt generator to the teacher-side projection (see
- * `createLocalStudent`'s `projection`).
+ * `createLocalStudent`'s `projection`); `--generator aligned` also starts it from the vocabulary alignment of
+ * the teacher's embeddings onto the student's (`alignTo`), so epoch 0 shows what the student knows of the
+ * teacher's response before distilling anything.
  */
 import { createContainer, createRng } from '@gdfo/core';
 import { ceFitness, registerLosses, spearman } from '@gdfo/distill';
@@ -35,7 +37,7 @@ export async function run(args: string[]): Promise<void> {
   const dim = Number(arg(args, 'dim', '500'));
   const lr = Number(arg(args, 'lr', '0.01'));
   const generator = arg(args, 'generator', 'free');
-  if (generator !== 'free' && generator !== 'projected') throw new Error(`--generator: expected free or projected, got ${generator}`);
+  if (generator !== 'free' && generator !== 'projected' && generator !== 'aligned') throw new Error(`--generator: expected free, projected or aligned, got ${generator}`);
   const t0 = performance.now();
   const backend = await initBackend();
   const task = await getTask(taskName, { seed });
@@ -65,7 +67,7 @@ export async function run(args: string[]): Promise<void> {
   registerLosses(registry);
   const kd = registry.resolveSync<DistillationLoss>('loss', 'kd', { tau: 2, beta: 0.5 });
   const projection = { matrix: space.projection.matrix, rows: space.projection.rows, width: teacher.info.width ?? 0, std: space.projection.std };
-  const student = await createLocalStudent({ checkpoint: shippedCheckpoint('student'), dim, template: task.template, verbalizer: task.verbalizer, promptLength, maxLength, lr, seed, ...(generator === 'projected' ? { projection } : {}) });
+  const student = await createLocalStudent({ checkpoint: shippedCheckpoint('student'), dim, template: task.template, verbalizer: task.verbalizer, promptLength, maxLength, lr, seed, ...(generator !== 'free' ? { projection } : {}), ...(generator === 'aligned' ? { alignTo: shippedCheckpoint('teacher') } : {}) });
   const inSample = Array.from({ length: Math.min(100, samples) }, (_, i) => i);
   const heldOut = Array.from({ length: holdout }, (_, i) => samples + i);
   const studentLoss = async (idx: number[]) => {
