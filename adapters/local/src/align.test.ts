@@ -1,5 +1,5 @@
 import { ensureBackend, loadCheckpoint, shippedCheckpoint } from '@gdfo/models';
-import { alignEmbeddings, type EmbeddingTable } from './align.js';
+import { alignEmbeddings, embeddingTable, type EmbeddingTable } from './align.js';
 
 /** A deterministic pseudo-random stream in [−1, 1). */
 function stream(seed: number) {
@@ -58,11 +58,10 @@ describe('alignEmbeddings', () => {
     await ensureBackend();
     const table = (name: 'mlm-4x256' | 'mlm-2x128'): EmbeddingTable => {
       const m = loadCheckpoint(shippedCheckpoint(name));
-      const values = Float32Array.from(m.model.w('tok_emb').dataSync() as Float32Array);
-      const width = m.model.config.hidden;
-      const tokens = Array.from({ length: values.length / width }, (_, i) => m.tokenizer.token(i));
+      const t = embeddingTable(m);
+      const copy = { ...t, values: Float32Array.from(t.values) }; // the view dies with the model
       m.model.dispose();
-      return { values, width, tokens };
+      return copy;
     };
     const a = alignEmbeddings(table('mlm-4x256'), table('mlm-2x128'));
     expect(a.pairs).toBe(15995);

@@ -11,6 +11,7 @@
  * models served behind an API, as BBT's RoBERTa); it costs no teacher calls.
  */
 import { GdfoError } from '@gdfo/core';
+import type { LoadedModel } from '@gdfo/models';
 
 export interface EmbeddingTable {
   /** Row-major [vocabulary × width]. */
@@ -27,6 +28,14 @@ export interface Alignment {
   readonly pairs: number;
   /** Fraction of the student embeddings' variance the map explains on those tokens (in sample). */
   readonly r2: number;
+}
+
+/** The word embeddings of a loaded model with the token of each row (a view of the model's weights). */
+export function embeddingTable(m: LoadedModel): EmbeddingTable {
+  const values = m.model.w('tok_emb').dataSync() as Float32Array;
+  const width = m.model.config.hidden;
+  const tokens = Array.from({ length: values.length / width }, (_, i) => m.tokenizer.token(i));
+  return { values, width, tokens };
 }
 
 /** Fits the map from `teacher`'s embedding space to `student`'s; `ridge` is relative to the mean eigenvalue of XᵀX. */

@@ -3,5 +3,5 @@ export type { LocalTeacher, LocalTeacherOptions, WhiteBoxResult } from './teache
 export { createLocalStudent } from './student.js';
 export type { LocalStudent, LocalStudentOptions } from './student.js';
 export { registerLocal } from './module.js';
-export { alignEmbeddings } from './align.js';
+export { alignEmbeddings, embeddingTable } from './align.js';
 export type { Alignment, EmbeddingTable } from './align.js';

@@ -3,7 +3,7 @@ import { GdfoError } from '@gdfo/core';
 import { initBackend, tinyModel, type LoadedModel } from '@gdfo/models';
 import { createLocalTeacher, type LocalTeacher } from './teacher.js';
 import { createLocalStudent } from './student.js';
-import { alignEmbeddings } from './align.js';
+import { alignEmbeddings, embeddingTable } from './align.js';
 import { testCe, testKl } from './testing.js';
 
 const template = { specVersion: '1.0' as const, text: '{text} . it was {mask} .' };
@@ -244,12 +244,7 @@ describe('student', () => {
     const matrix = Float32Array.from({ length: L * DT * dim }, (_, i) => Math.cos(i * 0.7) * 0.1);
     const linear = { matrix, rows: L * DT, dim, length: L, width: DT, std: 0.1 };
     const space = { specVersion: '1.0' as const, kind: 'continuous-shallow' as const, dim, toTeacher: () => ({ kind: 'none' as const }), linear };
-    const table = (m: LoadedModel) => {
-      const values = m.model.w('tok_emb').dataSync() as Float32Array;
-      const width = m.model.config.hidden;
-      return { values, width, tokens: Array.from({ length: values.length / width }, (_, i) => m.tokenizer.token(i)) };
-    };
-    const fit = alignEmbeddings(table(other), table(loaded));
+    const fit = alignEmbeddings(embeddingTable(other), embeddingTable(loaded));
     const s = await createLocalStudent({ model: loaded, dim, template, verbalizer, promptLength: L, seed: 3, generator: 'projected', alignTo: other, alpha: 0.5 });
     s.bindSpace!(space);
     expect(s.alignment).toEqual({ pairs: fit.pairs, r2: fit.r2 });

@@ -17,7 +17,7 @@ import type { DistillBatch, DistillationLoss, Example, GradientResult, LinearPro
 import { createRng, GdfoError } from '@gdfo/core';
 import { ClozeTemplate, buildClozeBatch, clippedStd, ensureBackend, gatherRows, loadCheckpoint, matmul2d, verbalizerIds, type LoadedModel } from '@gdfo/models';
 import { SPEC_VERSION, positiveInt, resolveModel, templateText, verbalizerWords } from './common.js';
-import { alignEmbeddings, type EmbeddingTable } from './align.js';
+import { alignEmbeddings, embeddingTable } from './align.js';
 
 export interface LocalStudentOptions {
   readonly checkpoint?: string;
@@ -374,14 +374,6 @@ function buildStudent(options: LocalStudentOptions, backend: string): LocalStude
     },
   };
   return student;
-}
-
-/** The word embeddings of a loaded model with the token of each row. */
-function embeddingTable(m: LoadedModel): EmbeddingTable {
-  const values = m.model.w('tok_emb').dataSync() as Float32Array;
-  const width = m.model.config.hidden;
-  const tokens = Array.from({ length: values.length / width }, (_, i) => m.tokenizer.token(i));
-  return { values, width, tokens };
 }
 
 /** W's start from the vocabulary alignment of `alignTo`'s embeddings (the teacher's, width D_T) onto the student's. */
