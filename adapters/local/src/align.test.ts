@@ -35,21 +35,37 @@ describe('alignEmbeddings', () => {
       }
     });
     sValues.fill(-3, n * Ds);
-    const a = alignEmbeddings({ values: tValues, width: Dt, tokens: tTokens }, { values: sValues, width: Ds, tokens: sTokens }, 0);
+    const a = alignEmbeddings(
+      { values: tValues, width: Dt, tokens: tTokens },
+      { values: sValues, width: Ds, tokens: sTokens },
+      0,
+    );
     expect(a.pairs).toBe(n);
     for (let k = 0; k < Dt * Ds; k++) expect(a.W[k]!).toBeCloseTo(Wtrue[k]!, 4); // float32 inputs
     expect(a.r2).toBeCloseTo(1, 6);
     // a ridge shrinks the map and costs fit
-    const ridged = alignEmbeddings({ values: tValues, width: Dt, tokens: tTokens }, { values: sValues, width: Ds, tokens: sTokens }, 1);
+    const ridged = alignEmbeddings(
+      { values: tValues, width: Dt, tokens: tTokens },
+      { values: sValues, width: Ds, tokens: sTokens },
+      1,
+    );
     expect(ridged.r2).toBeLessThan(0.99);
     expect(Math.hypot(...ridged.W)).toBeLessThan(Math.hypot(...a.W));
   });
 
   it('refuses too few shared tokens, a bad table and a negative ridge, in one line each', () => {
-    const t: EmbeddingTable = { values: new Float32Array(6 * 2), width: 2, tokens: ['a', 'b', 'c', 'd', 'e', 'f'] };
+    const t: EmbeddingTable = {
+      values: new Float32Array(6 * 2),
+      width: 2,
+      tokens: ['a', 'b', 'c', 'd', 'e', 'f'],
+    };
     const s: EmbeddingTable = { values: new Float32Array(3 * 1), width: 1, tokens: ['a', 'b', 'c'] };
-    expect(() => alignEmbeddings(t, s)).toThrow('alignEmbeddings: the vocabularies share 3 tokens, need at least 4 (twice the teacher\'s width) to fit the map');
-    expect(() => alignEmbeddings({ ...t, width: 5 }, s)).toThrow('alignEmbeddings teacher: expected tokens × width = 6 × 5 values, got 12');
+    expect(() => alignEmbeddings(t, s)).toThrow(
+      "alignEmbeddings: the vocabularies share 3 tokens, need at least 4 (twice the teacher's width) to fit the map",
+    );
+    expect(() => alignEmbeddings({ ...t, width: 5 }, s)).toThrow(
+      'alignEmbeddings teacher: expected tokens × width = 6 × 5 values, got 12',
+    );
     expect(() => alignEmbeddings(t, t, -1)).toThrow('alignEmbeddings ridge: expected a number ≥ 0, got -1');
     expect(() => alignEmbeddings(t, t, 0)).toThrow(/degenerate/); // all-zero teacher rows
   });

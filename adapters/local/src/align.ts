@@ -42,12 +42,16 @@ export function embeddingTable(m: LoadedModel): EmbeddingTable {
 export function alignEmbeddings(teacher: EmbeddingTable, student: EmbeddingTable, ridge = 1e-3): Alignment {
   const check = (t: EmbeddingTable, what: string) => {
     if (!(Number.isInteger(t.width) && t.width > 0) || t.values.length !== t.tokens.length * t.width) {
-      throw new GdfoError('BAD_SHAPE', `alignEmbeddings ${what}: expected tokens × width = ${t.tokens.length} × ${t.width} values, got ${t.values.length}`);
+      throw new GdfoError(
+        'BAD_SHAPE',
+        `alignEmbeddings ${what}: expected tokens × width = ${t.tokens.length} × ${t.width} values, got ${t.values.length}`,
+      );
     }
   };
   check(teacher, 'teacher');
   check(student, 'student');
-  if (!(ridge >= 0)) throw new GdfoError('BAD_OPTION', `alignEmbeddings ridge: expected a number ≥ 0, got ${ridge}`);
+  if (!(ridge >= 0))
+    throw new GdfoError('BAD_OPTION', `alignEmbeddings ridge: expected a number ≥ 0, got ${ridge}`);
   const studentRow = new Map<string, number>();
   student.tokens.forEach((t, i) => studentRow.set(t, i));
   const rows: [number, number][] = [];
@@ -57,7 +61,11 @@ export function alignEmbeddings(teacher: EmbeddingTable, student: EmbeddingTable
   });
   const Dt = teacher.width;
   const Ds = student.width;
-  if (rows.length < 2 * Dt) throw new GdfoError('BAD_DATA', `alignEmbeddings: the vocabularies share ${rows.length} tokens, need at least ${2 * Dt} (twice the teacher's width) to fit the map`);
+  if (rows.length < 2 * Dt)
+    throw new GdfoError(
+      'BAD_DATA',
+      `alignEmbeddings: the vocabularies share ${rows.length} tokens, need at least ${2 * Dt} (twice the teacher's width) to fit the map`,
+    );
   const mx = new Float64Array(Dt);
   const my = new Float64Array(Ds);
   for (const [i, j] of rows) {
@@ -114,7 +122,11 @@ function solveSpd(M: Float64Array, B: Float64Array, n: number, m: number): Float
       let s = M[i * n + j]!;
       for (let k = 0; k < j; k++) s -= L[i * n + k]! * L[j * n + k]!;
       if (i === j) {
-        if (!(s > 0)) throw new GdfoError('BAD_DATA', 'alignEmbeddings: the teacher embeddings of the shared tokens are degenerate (XᵀX is singular); raise ridge');
+        if (!(s > 0))
+          throw new GdfoError(
+            'BAD_DATA',
+            'alignEmbeddings: the teacher embeddings of the shared tokens are degenerate (XᵀX is singular); raise ridge',
+          );
         L[i * n + i] = Math.sqrt(s);
       } else L[i * n + j] = s / L[j * n + j]!;
     }

@@ -8,7 +8,6 @@ import { GdfoError } from '@gdfo/core';
 import { runExperiment } from './experiment.js';
 import { currentBackend, currentKernels, DEFAULT_TEACHER, ensureBackend, resolveModelPath } from '@gdfo/models';
 
-/** Bench method names → a method plus its harmonizer. */
 /**
  * The benchmark's methods: a pipeline method, GDFO's harmonizer, and the local student's prompt generator
  * (`projected`: tied to the search space's A; default `free`; `aligned`: projected, W started from the
@@ -104,35 +103,35 @@ export function cellRunner(resultsDir: string) {
     const teacherModel = cell['teacher'];
     const checkpoint = typeof teacherModel === 'string' ? { checkpoint: resolveModelPath(teacherModel) } : {};
     const base: Record<string, unknown> = {
-        task: { name: cell.task },
-        methods: [spec.method],
-        budget: cell.budget,
-        seed: cell.seed,
-        dim: cell.dim,
-        popSize: cell.popSize,
-        promptLength: cell.promptLength,
-        // ICL's demonstrations need the model's whole context; every other method sees inputs cut to maxLength.
-        ...(spec.method === 'icl'
-          ? teacherModel !== undefined
-            ? { teacher: { kind: 'local', options: checkpoint } }
-            : {}
-          : {
-              teacher: { kind: 'local', options: { maxLength: cell.maxLength, ...checkpoint } },
-              student: {
-                kind: 'local',
-                options: {
-                  maxLength: cell.maxLength,
-                  ...(spec.generator ? { generator: spec.generator } : {}),
-                  // aligned: W starts from the vocabulary alignment to the cell's teacher
-                  ...(spec.aligned ? { alignTo: checkpoint.checkpoint ?? resolveModelPath(DEFAULT_TEACHER) } : {}),
-                },
+      task: { name: cell.task },
+      methods: [spec.method],
+      budget: cell.budget,
+      seed: cell.seed,
+      dim: cell.dim,
+      popSize: cell.popSize,
+      promptLength: cell.promptLength,
+      // ICL's demonstrations need the model's whole context; every other method sees inputs cut to maxLength.
+      ...(spec.method === 'icl'
+        ? teacherModel !== undefined
+          ? { teacher: { kind: 'local', options: checkpoint } }
+          : {}
+        : {
+            teacher: { kind: 'local', options: { maxLength: cell.maxLength, ...checkpoint } },
+            student: {
+              kind: 'local',
+              options: {
+                maxLength: cell.maxLength,
+                ...(spec.generator ? { generator: spec.generator } : {}),
+                // aligned: W starts from the vocabulary alignment to the cell's teacher
+                ...(spec.aligned ? { alignTo: checkpoint.checkpoint ?? resolveModelPath(DEFAULT_TEACHER) } : {}),
               },
-            }),
-        distill: { steps: cell.distillSteps },
-        ...(spec.harmonizer ? { harmonizer: { name: spec.harmonizer } } : {}),
-        testCurve: true,
-        checkpointEvery: 10,
-      };
+            },
+          }),
+      distill: { steps: cell.distillSteps },
+      ...(spec.harmonizer ? { harmonizer: { name: spec.harmonizer } } : {}),
+      testCurve: true,
+      checkpointEvery: 10,
+    };
     const r = await runExperiment(mergeOverrides(base, cell['overrides'], `cell ${cell.task}/${cell.method} overrides`), { runDir, progress: 'quiet', resume: true });
     const x = r.results[0]!;
     const split = TASKS_WITH_TEST.has(cell.task) ? 'test' : 'dev';
