@@ -13,7 +13,6 @@ export interface Row {
   readonly evidence?: SearchEvidence;
 }
 
-
 const METHOD_LABELS: Record<string, string> = {
   manual: 'manual prompt',
   icl: 'in-context learning',
@@ -151,8 +150,8 @@ export interface FewshotSummary {
   calls_to_bbt_final: { gdfo: number | string | null; per_task: Record<string, number | null>; per_seed: Record<string, Record<string, number | null>> };
   /**
    * Per task, per method: the training-side signals over the seeds whose run directory is here (means) — the
-   * dev metric of the selection, the best training loss within N calls, GDFO's agreement and cosine. What a
-   * GDFO configuration is chosen on; test stays out of it.
+   * dev metric of the selection, the best training loss within N calls, the dev of the current best point at
+   * those calls, GDFO's agreement and cosine. What a GDFO configuration is chosen on; test stays out of it.
    */
   search: Record<string, Record<string, SearchSummary>>;
   failed: number;
@@ -302,10 +301,10 @@ export function markdownTable(rows: readonly Row[], tasks: readonly string[], me
   return lines.join('\n') + '\n';
 }
 
-/** The training-side table (what GDFO is tuned on): per task and method, dev, best training loss at N calls, agreement, cosine. */
+/** The training-side table (what GDFO is tuned on): per task and method, dev, best training loss and dev of the current best at N calls, agreement, cosine. */
 function searchLines(rows: readonly Row[], tasks: readonly string[], methods: readonly string[]): string[] {
   const out: string[] = [];
-  const f = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '-' : v.toFixed(digits));
+  const f = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(3));
   for (const t of tasks)
     for (const m of methods) {
       const s = searchSummary(rows, m, t);
