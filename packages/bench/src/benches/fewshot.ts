@@ -24,7 +24,7 @@ import { DEFAULT_STUDENT, DEFAULT_TEACHER, initBackend, resolveModelPath } from 
 import { createLocalTeacher } from '@gdfo/adapter-local';
 import { getTask } from '@gdfo/tasks';
 import { cellRunner, kernelsName, mergeOverrides, METHOD_SPECS, type CellResult, type FewshotCell } from '@gdfo/cli';
-import { writeReport } from '@gdfo/report';
+import { parseEvents, writeReport } from '@gdfo/report';
 import { cellId, readResults, runSweep } from '@gdfo/sweep';
 import { curvesHtml, evidenceFromEvents, markdownTable, summarize, type Row, type SearchEvidence } from '../fewshot-table.js';
 import { arg } from '../args.js';
@@ -33,16 +33,7 @@ import { arg } from '../args.js';
 function runEvidence(runDir: string): SearchEvidence | undefined {
   const file = join(runDir, 'events.jsonl');
   if (!existsSync(file)) return undefined;
-  const events: Record<string, unknown>[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      events.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // a line cut by an interrupted run: the rest still counts
-    }
-  }
-  return evidenceFromEvents(events);
+  return evidenceFromEvents(parseEvents(readFileSync(file, 'utf8'), file) as unknown as Record<string, unknown>[]);
 }
 
 /** Seconds per teacher call on this machine, measured on a few calls. */
