@@ -143,7 +143,8 @@ export async function run(args: string[]): Promise<void> {
   const callSeconds = await probeCallSeconds(teacherArg || DEFAULT_TEACHER, promptLength, maxLength);
   const sizes = new Map<string, { train: number; test: number }>();
   for (const t of tasks) {
-    const task = await getTask(t, { seed: seeds[0] ?? 42 });
+    // The cells' data split is always the shipped seed-42 one (the seeds are algorithm seeds), as in cellRunner.
+    const task = await getTask(t);
     sizes.set(t, { train: task.train.length, test: task.test?.length ?? 0 });
   }
   const costOf = (c: FewshotCell) => cellCost(c, sizes.get(c.task)!.train, sizes.get(c.task)!.test) * callSeconds;
