@@ -1,5 +1,5 @@
 import type { CellResult, FewshotCell } from '@gdfo/cli';
-import { curvesHtml, evidenceFromEvents, markdownTable, searchSummary, summarize, type Row } from './fewshot-table.js';
+import { curveCharts, curvesHtml, curvesSvg, evidenceFromEvents, markdownTable, meanCurve, searchSummary, summarize, type Row } from './fewshot-table.js';
 
 const setting = { budget: 2000 };
 function row(task: string, method: string, value: number, curve: [number, number][], calls = 2000, seed = 42): Row {
@@ -128,5 +128,46 @@ describe('few-shot table', () => {
     const md = markdownTable(seeded, ['sst2'], ['bbt', 'gdfo'], setting);
     expect(md).toContain('| sst2 | GDFO (gradient-sample) | 2 | 75.00 | 0.600 | - | - | 0.200 | 62.5 | 62.5 | - | - | 0.300 | 0.200 |');
     expect(markdownTable(rows, tasks, methods, setting)).not.toContain('Search evidence'); // no evidence, no section
+  });
+
+  it('averages the selection curves over seeds as step functions, by hand; flat lines for methods without calls', () => {
+    const seeded: Row[] = [
+      row('sst2', 'bbt', 0.7, [[20, 0.5], [420, 0.6], [2000, 0.7]], 2000, 42),
+      row('sst2', 'bbt', 0.8, [[20, 0.6], [320, 0.8]], 2000, 7),
+      row('sst2', 'manual', 0.5, [], 0, 42),
+      row('sst2', 'manual', 0.7, [], 0, 7),
+    ];
+    const close = (pts: { x: number; y: number }[]) => pts.map((p) => [p.x, +p.y.toFixed(6)]);
+    // at 20: (0.5 + 0.6) / 2; 320: (0.5 + 0.8) / 2; 420: (0.6 + 0.8) / 2; 2000: (0.7 + 0.8) / 2
+    expect(close(meanCurve(seeded, 'sst2', 'bbt', 2000)!.points)).toEqual([[20, 0.55], [320, 0.65], [420, 0.7], [2000, 0.75]]);
+    expect(meanCurve(seeded, 'sst2', 'manual', 2000)).toEqual({ points: [{ x: 0, y: 0.6 }, { x: 2000, y: 0.6 }], seeds: 2, flat: true });
+    expect(meanCurve(seeded, 'rte', 'bbt', 2000)).toBeUndefined();
+    // a seed whose first check comes later: no mean before every seed has a value
+    const late = [...seeded, row('sst2', 'bbt', 0.9, [[40, 0.9]], 2000, 13)];
+    expect(close(meanCurve(late, 'sst2', 'bbt', 2000)!.points)[0]).toEqual([40, +((0.5 + 0.6 + 0.9) / 3).toFixed(6)]);
+  });
+
+  it('adds the dev-of-the-current-best and training-CE charts where the evidence is here, and writes them as one SVG', () => {
+    const ev = (devAt: Record<string, number>, trainLoss: Record<string, number>) => ({ agreement: null, cosine: null, devAt, trainLoss });
+    const seeded: Row[] = [
+      { ...row('sst2', 'bbt', 0.7, [[20, 0.7]], 2000, 42), evidence: ev({ 200: 0.9, 2000: 0.7 }, { 200: 0.5, 2000: 0.1 }) },
+      { ...row('sst2', 'bbt', 0.8, [[20, 0.8]], 2000, 7), evidence: ev({ 200: 0.8, 2000: 0.6 }, { 200: 0.4, 2000: 0.2 }) },
+      row('rte', 'bbt', 0.5, [[20, 0.5]], 2000, 42),
+    ];
+    const charts = curveCharts(seeded, ['sst2', 'rte'], ['bbt'], 2000);
+    expect(charts.map((c) => c.length)).toEqual([3, 1]); // rte has no evidence here
+    expect(charts[0]![0]).toContain('sst2: test metric of the dev-selected prompt (mean of 2 seeds)');
+    expect(charts[1]![0]).not.toContain('mean of');
+    // dev of the current best: means (0.85 at 200, 0.65 at 2000) drawn as two points
+    const dev = charts[0]![1]!;
+    expect(dev).toContain("sst2: dev metric of the search&#39;s current best point");
+    expect([...dev.matchAll(/<title>bbt: teacher calls (\d+), ([\d.]+)<\/title>/g)].map((m) => [Number(m[1]), Number(m[2])])).toEqual([
+      [200, 0.85],
+      [2000, 0.65],
+    ]);
+    expect(charts[0]![2]).toContain('sst2: best training CE');
+    const svg = curvesSvg(seeded, ['sst2', 'rte'], ['bbt'], 2000, 'figure');
+    expect(svg.match(/<svg/g)).toHaveLength(5);
+    expect(svg).toMatch(/<svg x="0" y="384"[^>]*id="fewshot-curve-1"/); // rte starts the second row
   });
 });

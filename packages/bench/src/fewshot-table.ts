@@ -3,8 +3,8 @@
  * section with the curves. Pure functions of the cell results, so `bench fewshot` can rebuild them from
  * `fewshot.jsonl` at any time.
  */
-import { CURVE_POINTS, TASKS_WITH_TEST, type CellResult, type FewshotCell } from '@gdfo/cli';
-import { escapeXml, lineChart, methodColor, type Series } from '@gdfo/report';
+import { CURVE_POINTS, TASKS_WITH_TEST, curveAt, type CellResult, type FewshotCell } from '@gdfo/cli';
+import { escapeXml, lineChart, methodColor, svgSheet, type Point, type Series } from '@gdfo/report';
 
 export interface Row {
   readonly cell: FewshotCell;
@@ -324,25 +324,76 @@ function searchLines(rows: readonly Row[], tasks: readonly string[], methods: re
  * HTML for the top of the report: one chart per task of the metric of the dev-selected prompt against teacher
  * calls (the call-based methods as curves, the others as flat dashed lines at their final value).
  */
-export function curvesHtml(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], budget: number): string {
-  const charts = tasks.map((task, i) => {
+/**
+ * The mean over a method's seeds of the metric of the selection in force, as a step curve sampled at every
+ * call count where some seed's selection changed (and at the budget); a point only where every seed has a
+ * value. Methods without calls in the loop (or without a curve) give a flat line at their mean.
+ */
+export function meanCurve(rows: readonly Row[], task: string, method: string, budget: number): { points: Point[]; seeds: number; flat: boolean } | undefined {
+  const mine = rows.filter((r) => r.cell.task === task && r.cell.method === method && r.result && r.result.value !== null).map((r) => r.result!);
+  if (!mine.length) return undefined;
+  if (mine.every((r) => r.calls < 100 || r.curve.length === 0)) {
+    const v = avg(mine.map((r) => r.value!))!;
+    return { points: [{ x: 0, y: v }, { x: budget, y: v }], seeds: mine.length, flat: true };
+  }
+  const xs = [...new Set([...mine.flatMap((r) => r.curve.map((p) => p.calls)), budget])].filter((x) => x <= budget).sort((a, b) => a - b);
+  const points: Point[] = [];
+  for (const x of xs) {
+    const vs = mine.map((r) => (r.curve.length ? curveAt(r.curve, x) : (r.value ?? undefined)));
+    if (vs.every((v) => v !== undefined)) points.push({ x, y: avg(vs as number[])! });
+  }
+  return { points, seeds: mine.length, flat: false };
+}
+
+/**
+ * Per task, the charts of the few-shot curves: the metric of the dev-selected prompt against calls (mean over
+ * seeds), then, where the cells' search evidence is here, the dev metric of the search's current best point
+ * and the best training CE at the curve points (means over seeds): the over-fitting picture.
+ */
+export function curveCharts(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], budget: number): string[][] {
+  return tasks.map((task, i) => {
+    const split = TASKS_WITH_TEST.has(task) ? 'test' : 'dev';
     const series: Series[] = [];
+    let seeds = 0;
     for (const m of methods) {
-      const cells = rows.filter((r) => r.cell.task === task && r.cell.method === m && r.result);
-      const r = cells[0]?.result;
-      if (!r || r.value === null) continue;
-      const flat = r.calls < 100 || r.curve.length === 0;
-      const points = flat ? [{ x: 0, y: r.value }, { x: budget, y: r.value }] : r.curve.map((p) => ({ x: p.calls, y: p.value }));
-      series.push({ name: m, color: methodColor(m), points, ...(flat ? { dash: '5 3', markers: false } : {}), label: TASKS_WITH_TEST.has(task) ? 'test' : 'dev' });
+      const c = meanCurve(rows, task, m, budget);
+      if (!c) continue;
+      seeds = Math.max(seeds, c.seeds);
+      series.push({ name: m, color: methodColor(m), points: c.points, ...(c.flat ? { dash: '5 3', markers: false } : {}), label: split });
     }
-    const split = TASKS_WITH_TEST.has(task) ? 'test' : 'dev (no test set)';
-    return `<figure class="plot">${lineChart({ id: `fewshot-curve-${i}`, kind: 'curve', title: `${task}: ${split} metric of the dev-selected prompt`, xLabel: 'teacher calls', yLabel: split.split(' ')[0]!, series, xDomain: [0, budget], emptyText: 'no finished cells' })}</figure>`;
+    const over = seeds > 1 ? ` (mean of ${seeds} seeds)` : '';
+    const charts = [
+      lineChart({ id: `fewshot-curve-${i}`, kind: 'curve', title: `${task}: ${split === 'test' ? 'test' : 'dev (no test set)'} metric of the dev-selected prompt${over}`, xLabel: 'teacher calls', yLabel: split, series, xDomain: [0, budget], emptyText: 'no finished cells' }),
+    ];
+    const evidence = methods.map((m) => [m, searchSummary(rows, m, task)] as const).filter((e): e is readonly [string, SearchSummary] => e[1] !== undefined);
+    if (evidence.length) {
+      const at = (rec: Record<string, number>) => CURVE_POINTS.filter((p) => rec[p] !== undefined).map((p) => ({ x: p, y: rec[p]! }));
+      const evidenceChart = (kind: string, title: string, yLabel: string, pick: (s: SearchSummary) => Record<string, number>) =>
+        lineChart({ id: `fewshot-${kind}-${i}`, kind, title, xLabel: 'teacher calls', yLabel, xDomain: [0, budget], series: evidence.map(([m, s]) => ({ name: m, color: methodColor(m), points: at(pick(s)) })) });
+      charts.push(
+        evidenceChart('dev-of-best', `${task}: dev metric of the search's current best point`, 'dev', (s) => s.dev_of_best_at),
+        evidenceChart('train-loss', `${task}: best training CE`, 'training CE', (s) => s.train_loss_at),
+      );
+    }
+    return charts;
   });
+}
+
+export function curvesHtml(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], budget: number): string {
+  const charts = curveCharts(rows, tasks, methods, budget).flat().map((c) => `<figure class="plot">${c}</figure>`);
   const testTasks = tasks.filter((t) => TASKS_WITH_TEST.has(t));
   const head = `<tr><th scope="col">method</th>${tasks.map((t) => `<th scope="col">${escapeXml(TASKS_WITH_TEST.has(t) ? t : `${t} (dev)`)}</th>`).join('')}<th scope="col">mean</th><th scope="col">mean (test tasks)</th></tr>`;
   const body = methods
     .map((m) => `<tr><th scope="row">${escapeXml(METHOD_LABELS[m] ?? m)}</th>${[...tasks.map((t) => cellMean(rows, m, t)), meanOver(rows, m, tasks), meanOver(rows, m, testTasks)].map((v) => `<td>${pct(v)}</td>`).join('')}</tr>`)
     .join('');
   const table = `<section class="run" id="fewshot-table"><h2>Table</h2><p>Accuracy (F1 for MRPC) in percent; Yelp and DBPedia have no test set here and report dev.</p><table class="summary">${head}${body}</table></section>`;
-  return `${table}<section class="run" id="fewshot-curves"><h2>Curves</h2><p>${escapeXml('One chart per task, the metric of the prompt selected on dev against teacher calls; methods without teacher calls in the loop (manual, icl, kd, whitebox) are flat dashed lines at their final value. Every cell\'s run follows, named task, method, seed.')}</p><div class="plots">${charts.join('')}</div></section>`;
+  const text =
+    "Per task, the metric of the prompt selected on dev against teacher calls (mean over the seeds); methods without teacher calls in the loop (manual, icl, kd, whitebox) are flat dashed lines at their final value. " +
+    "Where the cells' run directories are here, two more charts per task follow the search itself (means over seeds): the dev metric of the point the search stands on, and the best training CE. Every cell's run follows, named task, method, seed.";
+  return `${table}<section class="run" id="fewshot-curves"><h2>Curves</h2><p>${escapeXml(text)}</p><div class="plots">${charts.join('')}</div></section>`;
+}
+
+/** The same charts as one standalone SVG figure, a task to a row (`fewshot-curves.svg`). */
+export function curvesSvg(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], budget: number, title: string): string {
+  return svgSheet(curveCharts(rows, tasks, methods, budget), { title });
 }

@@ -24,6 +24,7 @@ export {
   escapeXml,
   lineChart,
   dotChart,
+  svgSheet,
   type Domain,
   type Scale,
   type Point,

@@ -16,6 +16,7 @@ import {
   niceStep,
   padDomain,
   quantile,
+  svgSheet,
 } from './svg.js';
 
 describe('scales and ticks', () => {
@@ -167,5 +168,34 @@ describe('charts', () => {
 
   it('escapes XML', () => {
     expect(escapeXml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
+
+describe('svgSheet', () => {
+  const chart = (id: string, width?: number) =>
+    lineChart({ id, kind: 'curve', title: id, xLabel: 'calls', yLabel: 'test', series: [{ name: 'bbt', color: '#1f77b4', points: [{ x: 0, y: 0.5 }, { x: 100, y: 0.7 }] }], ...(width ? { width } : {}) });
+
+  it('lays charts out row by row at their own sizes, with the plot styles inlined and a white ground', () => {
+    const sheet = svgSheet([[chart('a'), chart('b', 400)], [chart('c')]], { title: 'Curves & co' });
+    // 680 + 12 + 400 wide; title band 32, rows of 340 with a gap of 12: 32 + 340 + 12 + 340
+    expect(sheet).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 1092 724" width="1092" height="724">/);
+    expect([...sheet.matchAll(/<svg x="(\d+)" y="(\d+)" xmlns[^>]* id="(\w)"/g)].map((m) => [m[3], Number(m[1]), Number(m[2])])).toEqual([
+      ['a', 0, 32],
+      ['b', 692, 32],
+      ['c', 0, 384],
+    ]);
+    expect(sheet.match(/<svg/g)).toHaveLength(4);
+    expect(sheet.match(/<\/svg>/g)).toHaveLength(4);
+    expect(sheet).toContain('<style>');
+    expect(sheet).toContain('.frame{fill:none;stroke:#9aa4ae}');
+    expect(sheet).toContain('Curves &amp; co');
+    expect(sheet.endsWith('</svg>\n')).toBe(true);
+  });
+
+  it('rows of one stack; empty rows take no room; no title leaves no band; a fragment without a size is refused', () => {
+    const sheet = svgSheet([[chart('a')], [], [chart('b')]]);
+    expect(sheet).toContain('viewBox="0 0 680 692"');
+    expect(sheet).toContain('<svg x="0" y="352"');
+    expect(() => svgSheet([['<svg viewBox="0 0 1 1"></svg>']])).toThrow('svgSheet: a chart must be an <svg> with width and height attributes');
   });
 });

@@ -393,3 +393,45 @@ export function dotChart(spec: { id: string; kind: string; title: string; yLabel
   out.push('</svg>');
   return out.join('');
 }
+
+/** The plot rules of the HTML report with fixed colours, for an SVG file opened on its own. */
+const SHEET_CSS =
+  'svg{font:11px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}.frame{fill:none;stroke:#9aa4ae}.grid{stroke:#edf0f3}.tick{stroke:#9aa4ae}' +
+  '.axis text{fill:#5b6570}.axis-label{fill:#1b1f24;font-size:12px}.plot-title{font-size:13px;font-weight:600;fill:#1b1f24}' +
+  '.ref-line{stroke:#777;stroke-dasharray:3 3}.empty-note{fill:#5b6570;font-style:italic}.legend text{fill:#1b1f24}' +
+  '.series-point{stroke:#fff;stroke-width:.6}.sheet-title{font-size:15px;font-weight:600;fill:#1b1f24}';
+
+/**
+ * Rows of `lineChart`/`dotChart` charts in one standalone SVG document (white ground, the report's plot styles
+ * inlined): a figure for a README or a paper. Every chart keeps its own size; a row is as tall as its tallest
+ * chart.
+ */
+export function svgSheet(rows: readonly (readonly string[])[], options: { title?: string; gap?: number } = {}): string {
+  const gap = options.gap ?? 12;
+  const top = options.title ? 32 : 0;
+  const size = (svg: string): [number, number] => {
+    const m = /^<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(svg);
+    if (!m) throw new Error('svgSheet: a chart must be an <svg> with width and height attributes');
+    return [Number(m[1]), Number(m[2])];
+  };
+  const placed: string[] = [];
+  let y = top;
+  let width = 0;
+  for (const row of rows) {
+    if (!row.length) continue;
+    let x = 0;
+    let height = 0;
+    for (const c of row) {
+      const [w, h] = size(c);
+      placed.push(c.replace(/^<svg/, `<svg x="${x}" y="${y}"`));
+      x += w + gap;
+      height = Math.max(height, h);
+    }
+    width = Math.max(width, x - gap);
+    y += height + gap;
+  }
+  const H = Math.max(top, y - gap, 1);
+  const W = Math.max(width, 1);
+  const title = options.title ? `<title>${escapeXml(options.title)}</title><text class="sheet-title" x="8" y="22">${escapeXml(options.title)}</text>` : '';
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}"><style>${SHEET_CSS}</style><rect width="100%" height="100%" fill="#fff"/>${title}${placed.join('')}</svg>\n`;
+}

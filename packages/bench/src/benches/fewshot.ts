@@ -26,7 +26,7 @@ import { getTask } from '@gdfo/tasks';
 import { cellRunner, kernelsName, mergeOverrides, METHOD_SPECS, type CellResult, type FewshotCell } from '@gdfo/cli';
 import { parseEvents, writeReport } from '@gdfo/report';
 import { cellId, readResults, runSweep } from '@gdfo/sweep';
-import { curvesHtml, evidenceFromEvents, markdownTable, summarize, type Row, type SearchEvidence } from '../fewshot-table.js';
+import { curvesHtml, curvesSvg, evidenceFromEvents, markdownTable, summarize, type Row, type SearchEvidence } from '../fewshot-table.js';
 import { arg } from '../args.js';
 
 /** The search evidence of a cell's run directory (undefined when it is not here, e.g. run by a remote worker). */
@@ -207,6 +207,8 @@ export async function run(args: string[]): Promise<void> {
   writeFileSync(join(resultsDir, 'fewshot.json'), JSON.stringify({ summary, rows }, null, 2) + '\n');
   const table = markdownTable(rows, tasks, methods, setting);
   writeFileSync(join(resultsDir, 'fewshot.md'), table);
+  // The curves as one SVG figure a person can open or put in a document (docs/results/fewshot-curves.svg).
+  writeFileSync(join(resultsDir, 'fewshot-curves.svg'), curvesSvg(rows, tasks, methods, budget, `gdfo few-shot benchmark: ${setting.teacher} → ${setting.student}, ${budget} calls, seeds ${seeds.join(', ')}`));
   console.error(table);
   // Cells run by `gdfo worker`s elsewhere keep their run directories on those machines: the HTML report
   // covers the cells whose run directory is here.
