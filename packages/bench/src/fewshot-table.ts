@@ -321,10 +321,6 @@ function searchLines(rows: readonly Row[], tasks: readonly string[], methods: re
 }
 
 /**
- * HTML for the top of the report: one chart per task of the metric of the dev-selected prompt against teacher
- * calls (the call-based methods as curves, the others as flat dashed lines at their final value).
- */
-/**
  * The mean over a method's seeds of the metric of the selection in force, as a step curve sampled at every
  * call count where some seed's selection changed (and at the budget); a point only where every seed has a
  * value. Methods without calls in the loop (or without a curve) give a flat line at their mean.
@@ -379,6 +375,7 @@ export function curveCharts(rows: readonly Row[], tasks: readonly string[], meth
   });
 }
 
+/** HTML for the top of the report: the table of means, then the charts of `curveCharts`. */
 export function curvesHtml(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], budget: number): string {
   const charts = curveCharts(rows, tasks, methods, budget).flat().map((c) => `<figure class="plot">${c}</figure>`);
   const testTasks = tasks.filter((t) => TASKS_WITH_TEST.has(t));
