@@ -4,7 +4,7 @@
  */
 import type { RunData } from './load.js';
 import { summaryRows, traces, type MethodTrace, type SummaryRow } from './series.js';
-import { dotChart, escapeXml as esc, formatValue, lineChart, movingAverage, quantile, type Series } from './svg.js';
+import { dotChart, escapeXml as esc, formatValue, lineChart, movingAverage, PLOT_CSS, quantile, type Series } from './svg.js';
 
 const METHOD_COLORS: Record<string, string> = {
   bbt: '#1f77b4',
@@ -230,12 +230,7 @@ td.num{text-align:right}td.best{font-weight:700;color:var(--accent)}td.reason{co
 .plots{display:flex;flex-wrap:wrap;gap:12px}
 figure.plot{margin:0;border:1px solid var(--line);border-radius:6px;padding:4px;background:#fff;max-width:100%;overflow-x:auto}
 svg.gdfo-plot{display:block;max-width:100%;height:auto;font-size:11px}
-svg .frame{fill:none;stroke:#9aa4ae}svg .grid{stroke:#edf0f3}svg .tick{stroke:#9aa4ae}
-svg .axis text{fill:var(--muted)}svg .axis-label{fill:var(--fg);font-size:12px}
-svg .plot-title{font-size:13px;font-weight:600;fill:var(--fg)}svg .ref-line{stroke:#777;stroke-dasharray:3 3}
-svg .empty-note{fill:var(--muted);font-style:italic}
-svg .legend-item{cursor:pointer}svg .legend-item.off{opacity:.35}svg .legend text{fill:var(--fg)}
-svg .series-point{stroke:#fff;stroke-width:.6}
+${PLOT_CSS}
 footer{margin-top:32px;color:var(--muted);font-size:12px}
 `;
 

@@ -394,12 +394,16 @@ export function dotChart(spec: { id: string; kind: string; title: string; yLabel
   return out.join('');
 }
 
-/** The plot rules of the HTML report with fixed colours, for an SVG file opened on its own. */
-const SHEET_CSS =
-  'svg{font:11px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}.frame{fill:none;stroke:#9aa4ae}.grid{stroke:#edf0f3}.tick{stroke:#9aa4ae}' +
-  '.axis text{fill:#5b6570}.axis-label{fill:#1b1f24;font-size:12px}.plot-title{font-size:13px;font-weight:600;fill:#1b1f24}' +
-  '.ref-line{stroke:#777;stroke-dasharray:3 3}.empty-note{fill:#5b6570;font-style:italic}.legend text{fill:#1b1f24}' +
-  '.series-point{stroke:#fff;stroke-width:.6}.sheet-title{font-size:15px;font-weight:600;fill:#1b1f24}';
+/** The style rules of the charts (colours of text through --fg and --muted), shared by the HTML report and `svgSheet`. */
+export const PLOT_CSS = `svg .frame{fill:none;stroke:#9aa4ae}svg .grid{stroke:#edf0f3}svg .tick{stroke:#9aa4ae}
+svg .axis text{fill:var(--muted)}svg .axis-label{fill:var(--fg);font-size:12px}
+svg .plot-title{font-size:13px;font-weight:600;fill:var(--fg)}svg .ref-line{stroke:#777;stroke-dasharray:3 3}
+svg .empty-note{fill:var(--muted);font-style:italic}
+svg .legend-item{cursor:pointer}svg .legend-item.off{opacity:.35}svg .legend text{fill:var(--fg)}
+svg .series-point{stroke:#fff;stroke-width:.6}`;
+
+/** `PLOT_CSS` for an SVG file opened on its own: the report's colours and font, and the sheet's title. */
+const SHEET_CSS = `svg{--fg:#1b1f24;--muted:#5b6570;font:11px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}${PLOT_CSS}.sheet-title{font-size:15px;font-weight:600;fill:var(--fg)}`;
 
 /**
  * Rows of `lineChart`/`dotChart` charts in one standalone SVG document (white ground, the report's plot styles
