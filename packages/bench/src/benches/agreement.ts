@@ -1,6 +1,5 @@
 /**
- * `npm run bench -- agreement [--task agnews] [--samples 300] [--holdout 100] [--epochs 8] [--steps 100]
- *   [--sigma 1] [--seed 42] [--prompt-length 10] [--max-length 48] [--dim 500] [--lr 0.01] [--generator free|projected|aligned]`
+ * `npm run bench -- agreement` (options: `--help`, or ../usage.ts)
  *
  * Can the student track the teacher as a function of z — the premise of GDFO's gradient? Draws `samples` +
  * `holdout` points z ~ N(0, σ²I) (CMA-ES's first generations), scores each with the shipped teacher on the

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- cmaes-quality [--seeds 5] [--dims 10,40] [--functions sphere,ellipsoid,rosenbrock]`
+ * `npm run bench -- cmaes-quality` (options: `--help`, or ../usage.ts)
  *
  * Evaluations until the best f < 1e-8 for @gdfo/dfo CMA-ES and Debian's python3-cmaes on the same functions,
  * dimensions, starting points (sphere/ellipsoid x0 = 3, sigma0 = 2; rosenbrock x0 = 0, sigma0 = 0.5) and

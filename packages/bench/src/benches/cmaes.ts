@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- cmaes [--dim 500] [--popsize 20] [--generations 300] [--seed 1]`
+ * `npm run bench -- cmaes` (options: `--help`, or ../usage.ts)
  *
  * Speed of one CMA-ES generation (ask + tell, not the fitness) of @gdfo/dfo against Debian's python3-cmaes
  * (CyberAgent `cmaes`, class `CMA`, numpy + the BLAS numpy loads, by default with its own thread count) on

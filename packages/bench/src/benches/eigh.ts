@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- eigh [--sizes 100,200,500] [--reps 3]`
+ * `npm run bench -- eigh` (options: `--help`, or ../usage.ts)
  * Speed of @gdfo/dfo's symmetric eigensolver (Householder tridiagonalization + implicit QL on Float64Array),
  * best of `reps` per size on a random symmetric matrix, with the residual max |A·v − λ·v|.
  * Last line: {"bench":"eigh","ms":{"<n>":ms,…}}.

@@ -1,7 +1,5 @@
 /**
- * `npm run bench -- fewshot [--tasks a,b] [--methods a,b] [--seeds 42] [--budget 2000] [--dim 500]
- *   [--pop-size 20] [--prompt-length 10] [--max-length 48] [--distill-steps 16] [--teacher NAME|DIR] [--overrides JSON] [--results bench/results]
- *   [--jobs N] [--queue redis://host:port [--workers 1]] [--estimate-only | --report-only]`
+ * `npm run bench -- fewshot` (options: `--help`, or ../usage.ts)
  *
  * The few-shot benchmark: every (task, method, seed) is a cell run by `@gdfo/sweep` — in this process, or on a
  * Redis queue with `--queue` — with results appended per cell (resumable: a finished cell never runs again).

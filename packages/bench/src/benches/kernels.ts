@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- kernels [--reps 20]`
+ * `npm run bench -- kernels` (options: `--help`, or ../usage.ts)
  * @gdfo/kernels against the tfjs wasm backend's own kernels, in one process: GFLOP/s of the matrix products a
  * transformer forward pass makes (the shipped teacher's attention and dense shapes, and their transposed
  * gradient forms), the embedding gather, and one shipped-teacher forward over 32 examples of 48 positions,

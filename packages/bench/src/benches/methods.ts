@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- methods -- --task sst2 --budget 2000 --seed 42 [--methods a,b] [--dim 500] [--pop-size 20]`
+ * `npm run bench -- methods` (options: `--help`, or ../usage.ts)
  * Runs each method on one task with the shipped teacher (and student), one JSON line per method, then the
  * summary `{"bench":"methods","task":…,"budget":…,"results":{"bbt":{"test":…,"calls":…},…}}`.
  */

@@ -1,6 +1,5 @@
 /**
- * `npm run bench -- pool [--workers 2] [--pop-size 20] [--generations 10] [--seed 42] [--task spam] [--dim 500]
- *   [--prompt-length 50] [--checkpoint DIR]`
+ * `npm run bench -- pool` (options: `--help`, or ../usage.ts)
  *
  * BBT with the local teacher, the same seed twice: once with the teacher in this thread (serial), once with a
  * pool of `workers` worker-thread replicas of it (@gdfo/pool), each generation's λ calls spread over them.

@@ -1,6 +1,5 @@
 /**
- * `npm run bench -- teacher [--backend wasm] [--checkpoint DIR] [--calls 10] [--batch 32] [--text 37] [--prompt 10]
- *                          [--torch-threads 2]`
+ * `npm run bench -- teacher` (options: `--help`, or ../usage.ts)
  * One teacher call = forward over `batch` examples of `text` tokens (with [MASK] and [SEP]) after [CLS] and a
  * `prompt`-token continuous prompt ('add' mode), returning the verbalizer logits at the mask: by default 48
  * positions, the few-shot benchmark's setting, on the shipped teacher mlm-4x256. Compares the effective GFLOP/s
