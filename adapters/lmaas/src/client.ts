@@ -49,6 +49,8 @@ export async function createLmaasTeacher(options: LmaasTeacherOptions): Promise<
       return info;
     },
     async score(request: ScoreRequest, callOptions?: CallOptions): Promise<ScoreResult> {
+      // stopped before it was sent: send nothing (once sent, only `signal` cuts the request)
+      if (callOptions?.stop?.aborted) throw callOptions.stop.reason ?? new Error('stopped');
       const body = JSON.stringify({
         specVersion: '1.0',
         examples: request.examples.map((e) => ({ id: e.id, text: e.text, label: e.label, ...(e.textB !== undefined ? { textB: e.textB } : {}) })),

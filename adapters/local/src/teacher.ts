@@ -186,7 +186,8 @@ export async function createLocalTeacher(options: LocalTeacherOptions): Promise<
       let row = 0;
       let tokens = 0;
       for (const part of chunks(request.examples)) {
-        if (callOptions?.signal?.aborted) throw new GdfoError('INTERRUPTED', 'score: aborted');
+        // Nothing is billed or kept here: a stopped call ends between chunks like a cut one.
+        if (callOptions?.signal?.aborted || callOptions?.stop?.aborted) throw new GdfoError('INTERRUPTED', 'score: aborted');
         const b = batchFor(t, part, length, mode);
         tokens += b.tokens;
         const out = tf.tidy(() => model.logitsFor(model.forward(b, { outRows: b.maskRows, prompt: injection(request.prompt, undefined, length, mode) }), vIds).dataSync() as Float32Array);

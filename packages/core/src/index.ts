@@ -2,6 +2,7 @@ export * from './rng.js';
 export * from './adam.js';
 export * from './errors.js';
 export * from './clock.js';
+export * from './signals.js';
 export * from './hash.js';
 export * from './registry.js';
 export * from './plugins.js';

@@ -69,6 +69,28 @@ describe('operators', () => {
     g.fitness.forEach((f, i) => expect(f).toBeCloseTo(ce.value(g.logits[i]!, null, labels, 2), 12));
   });
 
+  it('evaluate: when one call fails, the others are stopped, not cut, and settle before the error goes on', async () => {
+    const { ctx } = context(100);
+    const inner = ctx.teacher;
+    const log: string[] = [];
+    let n = 0;
+    // call 2 fails at once; calls 1, 3, 4 answer later: had they been cut, they would reject with the error
+    (ctx as { teacher: typeof inner }).teacher = {
+      ...inner,
+      async score(request, options) {
+        const k = ++n;
+        expect(options?.signal).toBeUndefined();
+        expect(options?.stop?.aborted).toBe(false);
+        if (k === 2) throw new Error('call 2 refused');
+        await new Promise((r) => setTimeout(r, 20));
+        log.push(`call ${k} answered, stop ${options!.stop!.aborted ? 'aborted' : 'not aborted'}`);
+        return inner.score(request);
+      },
+    };
+    await expect(through(ctx, ask(), evaluate())).rejects.toThrow('call 2 refused');
+    expect(log).toEqual(['call 1 answered, stop aborted', 'call 3 answered, stop aborted', 'call 4 answered, stop aborted']);
+  });
+
   it('tell: tells the strategy, tracks the best point and fills the replay buffer', async () => {
     const { ctx } = context(100);
     const g = await through(ctx, ask(), evaluate(), tell());

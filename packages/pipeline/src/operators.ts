@@ -5,7 +5,7 @@
  * A stage that ends the run (the budget or the strategy says stop) sets `gen.done` and does not call the
  * rest of the chain.
  */
-import type { Example, Prompt } from '@gdfo/spec';
+import type { CallOptions, Example, Prompt } from '@gdfo/spec';
 import { BudgetExhaustedError, GdfoError } from '@gdfo/core';
 import { metricFromLogits } from '@gdfo/tasks';
 import { cosine, spearman } from '@gdfo/distill';
@@ -29,7 +29,7 @@ export async function scorePoint(
   examples: readonly Example[],
   purpose: 'train' | 'dev' | 'test',
   prompt?: Prompt,
-  signal?: AbortSignal,
+  call?: CallOptions,
 ): Promise<{ logits: Float32Array; fitness: number }> {
   const classes = ctx.task.verbalizer.words.length;
   const res = await ctx.teacher.score(
@@ -40,7 +40,7 @@ export async function scorePoint(
       prompt: prompt ?? (z ? ctx.space.toTeacher(z) : { kind: 'none' }),
       purpose,
     },
-    signal ? { signal } : undefined,
+    call,
   );
   if (res.classes !== classes || res.rows !== examples.length || res.logits.length !== res.rows * res.classes) {
     throw new GdfoError(
@@ -83,18 +83,22 @@ export function harmonizeAsk(): Stage {
 export function evaluate(): Stage {
   return stage(async (gen) => {
     const { ctx } = gen;
-    // On the first failure the generation's other calls are aborted, so none keeps running (and paying) in
-    // the background; the budget middleware releases what they had reserved.
-    const ctrl = new AbortController();
+    // On the first failure the generation's other calls are stopped: they send nothing more, and what they
+    // already sent finishes, so its answers are kept (a text API adapter's row store, the call cache) for the
+    // retry or the resume rather than cut and paid again; calls stopped before they were sent release their
+    // budget reservation. All of them are settled before the error goes on: nothing keeps running behind it.
+    const stop = new AbortController();
+    const settled = await Promise.allSettled(
+      gen.points.map((z) =>
+        scorePoint(ctx, z, ctx.task.train, 'train', undefined, { stop: stop.signal }).catch((err: unknown) => {
+          if (!stop.signal.aborted) stop.abort(err);
+          throw err;
+        }),
+      ),
+    );
     try {
-      const results = await Promise.all(
-        gen.points.map((z) =>
-          scorePoint(ctx, z, ctx.task.train, 'train', undefined, ctrl.signal).catch((err: unknown) => {
-            ctrl.abort(err);
-            throw err;
-          }),
-        ),
-      );
+      if (stop.signal.aborted) throw stop.signal.reason;
+      const results = settled.map((s) => (s as PromiseFulfilledResult<{ logits: Float32Array; fitness: number }>).value);
       gen.logits = results.map((r) => r.logits);
       gen.fitness = results.map((r) => r.fitness);
     } catch (err) {

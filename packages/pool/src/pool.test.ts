@@ -257,6 +257,24 @@ describe('teacher pool: abort', () => {
     expect(pool.queued).toBe(0);
     expect(a.calls).toEqual([0, 1, 2]);
   });
+
+  it('a stopped generation: queued calls are dropped, those on a replica finish, and a failed one is not re-sent', async () => {
+    const clock = new FakeClock();
+    const a = fake(0, clock, () => 10);
+    const b = fake(1, clock, () => 20, () => dead()); // b dies on the call it holds when the stop comes
+    const pool = await createTeacherPool({ replicas: [a, b], clock, healthIntervalMs: 1_000 });
+    const stop = new AbortController();
+    const calls = Array.from({ length: 8 }, (_v, i) => pool.score(request(i), { stop: stop.signal }).then((r) => r.logits[0], (e: Error) => e.message));
+    await clock.advance(15); // a answered 0 and holds 2; b holds 1; 3–7 wait in the queue
+    stop.abort(new Error('a sibling failed'));
+    await clock.advance(10);
+    const got = await Promise.all(calls);
+    expect(got).toEqual([0, 'replica died', 2, ...Array(5).fill('a sibling failed')]);
+    expect(pool.queued).toBe(0);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+    expect(a.calls).toEqual([0, 2]);
+    expect(b.calls).toEqual([1]);
+  });
 });
 
 describe('teacher pool: construction', () => {

@@ -12,6 +12,8 @@
  * - Health: a down replica is probed every `healthIntervalMs` (`healthCheck`, default the replica's `ping()`
  *   if it has one, otherwise it simply comes back after one interval). A replica built by a factory whose probe
  *   fails is closed and rebuilt by its factory before the next probe.
+ * - Cut and stop: a call's `signal` settles it at once, queued or on a replica; its `stop` drops it only while
+ *   it waits in the queue — one already on a replica finishes there and is not sent to another.
  * - When every replica is down, waiting requests fail with a retryable `POOL_DOWN` error (put `withRetry`
  *   outside the pool to wait for the probes).
  *
@@ -86,6 +88,8 @@ interface Replica {
 interface Job {
   readonly request: ScoreRequest;
   readonly signal: AbortSignal | undefined;
+  /** `CallOptions.stop`: a queued request is dropped, one on a replica finishes (and is not sent again). */
+  readonly stop: AbortSignal | undefined;
   attempts: number;
   settled: boolean;
   lastError: unknown;
@@ -168,16 +172,17 @@ export async function createTeacherPool(options: TeacherPoolOptions): Promise<Te
       if (typeof ping === 'function') await ping.call(t);
     });
 
-  // One abort listener per signal, however many requests share it (a generation's λ calls share one).
+  // One abort listener per signal, however many requests share it (a generation's λ calls share one). A job's
+  // `signal` settles it wherever it is; its `stop` settles it only while it waits in the queue.
   const watched = new Map<AbortSignal, { jobs: Set<Job>; listener: () => void }>();
-  const watch = (job: Job) => {
-    const signal = job.signal!;
+  const watch = (job: Job, signal: AbortSignal) => {
     let w = watched.get(signal);
     if (!w) {
       const jobs = new Set<Job>();
       const listener = () => {
         for (const j of [...jobs]) {
           const i = queue.indexOf(j);
+          if (i < 0 && j.signal !== signal) continue;
           if (i >= 0) queue.splice(i, 1);
           settle(j, { error: signal.reason ?? new Error('aborted') });
         }
@@ -188,8 +193,7 @@ export async function createTeacherPool(options: TeacherPoolOptions): Promise<Te
     }
     w.jobs.add(job);
   };
-  const unwatch = (job: Job) => {
-    const signal = job.signal!;
+  const unwatch = (job: Job, signal: AbortSignal) => {
     const w = watched.get(signal);
     if (!w) return;
     w.jobs.delete(job);
@@ -202,7 +206,8 @@ export async function createTeacherPool(options: TeacherPoolOptions): Promise<Te
   const settle = (job: Job, outcome: { result: ScoreResult } | { error: unknown }) => {
     if (job.settled) return;
     job.settled = true;
-    if (job.signal) unwatch(job);
+    if (job.signal) unwatch(job, job.signal);
+    if (job.stop) unwatch(job, job.stop);
     if ('result' in outcome) job.resolve(outcome.result);
     else job.reject(outcome.error);
   };
@@ -253,7 +258,7 @@ export async function createTeacherPool(options: TeacherPoolOptions): Promise<Te
     r.lastAssigned = assignments++;
     let p: Promise<ScoreResult>;
     try {
-      p = teacher.score(job.request, job.signal ? { signal: job.signal } : undefined);
+      p = teacher.score(job.request, job.signal ? { signal: job.signal } : undefined); // `stop` ends at dispatch
     } catch (err) {
       p = Promise.reject(err);
     }
@@ -272,6 +277,8 @@ export async function createTeacherPool(options: TeacherPoolOptions): Promise<Te
         }
         if (job.signal?.aborted) {
           settle(job, { error: job.signal.reason ?? err });
+        } else if (job.stop?.aborted) {
+          settle(job, { error: err }); // stopped: not sent to another replica
         } else if (!closed && isReplicaFailure(err)) {
           r.failures++;
           job.lastError = err;
@@ -347,10 +354,13 @@ export async function createTeacherPool(options: TeacherPoolOptions): Promise<Te
     score(request: ScoreRequest, callOptions?: CallOptions): Promise<ScoreResult> {
       if (closed) return Promise.reject(new TeacherError(`teacher pool ${poolInfo.id}: closed`, { retryable: false, code: 'CLOSED' }));
       const signal = callOptions?.signal;
+      const stop = callOptions?.stop;
       if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
+      if (stop?.aborted) return Promise.reject(stop.reason ?? new Error('stopped'));
       return new Promise<ScoreResult>((resolve, reject) => {
-        const job: Job = { request, signal, attempts: 0, settled: false, lastError: undefined, resolve, reject };
-        if (signal) watch(job);
+        const job: Job = { request, signal, stop, attempts: 0, settled: false, lastError: undefined, resolve, reject };
+        if (signal) watch(job, signal);
+        if (stop) watch(job, stop);
         queue.push(job);
         pump();
       });

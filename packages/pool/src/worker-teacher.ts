@@ -189,6 +189,7 @@ export async function createWorkerTeacher(spec: TeacherSpec, options: WorkerTeac
       return pending.size;
     },
     score(request: ScoreRequest, callOptions?: CallOptions): Promise<ScoreResult> {
+      if (callOptions?.stop?.aborted) return Promise.reject(callOptions.stop.reason ?? new Error('stopped'));
       const { request: req, transfer } = transferableRequest(request);
       return send<ScoreResult>((id) => ({ type: 'score', id, request: req }), transfer, callOptions?.signal);
     },

@@ -6,7 +6,7 @@
  * The teacher-level middlewares (`withConcurrency`, `withRateLimit`) count teacher calls; a provider's
  * requests-per-minute limit counts HTTP requests, which is what this limiter counts.
  */
-import { GdfoError, systemClock, type Clock } from '@gdfo/core';
+import { eitherSignal, GdfoError, systemClock, type Clock } from '@gdfo/core';
 import { retryAfterFromHeaders } from './headers.js';
 
 export interface LimiterOptions {
@@ -52,11 +52,14 @@ export class RequestLimiter {
     if (wait !== undefined) this.holdFor(wait);
   }
 
-  /** Runs `fn` when a slot is free and the rate allows it. */
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * Runs `fn` when a slot is free and the rate allows it. Aborting `signal` or `stop` before then rejects
+   * without running it; once `fn` runs, only `fn` itself decides (it gets the call's `signal`, not `stop`).
+   */
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal, stop?: AbortSignal): Promise<T> {
     await this.acquire();
     try {
-      await this.startSlot(signal);
+      await this.startSlot(eitherSignal(signal, stop));
       return await fn();
     } finally {
       this.release();

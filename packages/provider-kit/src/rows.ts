@@ -96,7 +96,10 @@ export interface ScoreByRowsOptions {
   jobs(pending: number[]): RowJob[];
   /** Money for the tokens and HTTP requests of the call (0 when there is no price table). */
   cost(usage: RowUsage & { requests: number }): number;
+  /** Cuts the requests in flight. */
   signal?: AbortSignal;
+  /** Sends nothing more; the requests in flight finish and their rows are kept, then the call rejects. */
+  stop?: AbortSignal;
 }
 
 /** The most useful of several failures: a hopeless one first, else the one asking for the longest wait. */
@@ -126,7 +129,7 @@ export async function scoreByRows(o: ScoreByRowsOptions): Promise<ScoreResult> {
   await Promise.all(
     o.jobs(pending).map((job) =>
       o.limiter
-        .run(() => job.run(o.signal), o.signal)
+        .run(() => job.run(o.signal), o.signal, o.stop)
         .then((res) => {
           job.rows.forEach((r, k) => {
             const s = res.scores[k];

@@ -42,6 +42,76 @@ describe('createRowTeacher', () => {
   });
 });
 
+describe('stopping a call (CallOptions.stop) against cutting it (signal)', () => {
+  /** A row teacher whose requests (one per row) wait until the test answers them. */
+  function manual() {
+    const sent: number[] = [];
+    const cut: number[] = [];
+    const answer = new Map<number, (ok: boolean) => void>();
+    const teacher = createRowTeacher({
+      id: 'row-stop',
+      who: 'row teacher',
+      limiter: new RequestLimiter({ concurrency: 2 }),
+      jobs: (_request, pending) =>
+        pending.map((r) => ({
+          rows: [r],
+          run: (signal?: AbortSignal) =>
+            new Promise((resolve, reject) => {
+              sent.push(r);
+              signal?.addEventListener('abort', () => (cut.push(r), reject(signal.reason)), { once: true });
+              answer.set(r, (ok) => (ok ? resolve({ scores: [Float64Array.of(r, -r)] }) : reject(new TeacherError(`row ${r} refused`, { retryable: false, code: 'HTTP_400' }))));
+            }),
+        })),
+    });
+    const tick = () => new Promise((r) => setTimeout(r, 0));
+    return { sent, cut, answer, teacher, tick };
+  }
+
+  it('stop: nothing more is sent, the request in flight finishes and its row is kept; a retry sends only the rest', async () => {
+    const m = manual();
+    const stop = new AbortController();
+    const call = m.teacher.score(request(4), { stop: stop.signal });
+    await m.tick();
+    expect(m.sent).toEqual([0, 1]); // concurrency 2: rows 2 and 3 wait
+    const failed = new TeacherError('a sibling call failed', { retryable: false, code: 'HTTP_400' });
+    stop.abort(failed);
+    m.answer.get(1)!(false);
+    await m.tick();
+    m.answer.get(0)!(true); // answered after the stop: kept, not cut
+    await expect(call).rejects.toThrow(/^row 1 refused$|^a sibling call failed$/);
+    expect(m.sent).toEqual([0, 1]);
+    expect(m.cut).toEqual([]);
+    const again = m.teacher.score(request(4));
+    await m.tick();
+    for (let k = 0; k < 3; k++) {
+      for (const r of [1, 2, 3]) m.answer.get(r)?.(true);
+      await m.tick();
+    }
+    const r = await again;
+    expect(m.sent).toEqual([0, 1, 1, 2, 3]); // row 0 was paid once
+    expect(Array.from(r.logits)).toEqual([0, -0, 1, -1, 2, -2, 3, -3]);
+  });
+
+  it('signal: the requests in flight are cut and nothing of them is kept', async () => {
+    const m = manual();
+    const ctrl = new AbortController();
+    const call = m.teacher.score(request(3), { signal: ctrl.signal });
+    await m.tick();
+    ctrl.abort(new Error('interrupted'));
+    await expect(call).rejects.toThrow('interrupted');
+    expect(m.sent).toEqual([0, 1]);
+    expect(m.cut.sort()).toEqual([0, 1]);
+    const again = m.teacher.score(request(3));
+    await m.tick();
+    for (let k = 0; k < 3; k++) {
+      for (const r of [0, 1, 2]) m.answer.get(r)?.(true);
+      await m.tick();
+    }
+    await again;
+    expect(m.sent).toEqual([0, 1, 0, 1, 2]); // the cut rows are sent again
+  });
+});
+
 describe('chat format and errors', () => {
   it('reads a chat row, refuses a response without logprobs, and words failures in one line', () => {
     expect(chatMessages('Pick one of: {words}.', ['bad', 'great'], 'x ___')).toEqual([

@@ -51,6 +51,7 @@ export function createRowTeacher(options: RowTeacherOptions): Teacher {
         partial,
         limiter: options.limiter,
         ...(callOptions?.signal ? { signal: callOptions.signal } : {}),
+        ...(callOptions?.stop ? { stop: callOptions.stop } : {}),
         cost: (u) => options.cost?.(u) ?? 0,
         jobs: (pending) => options.jobs(request, pending),
       });

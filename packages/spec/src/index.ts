@@ -213,7 +213,14 @@ export interface ScoreResult {
 }
 
 export interface CallOptions {
+  /** Aborting it cuts the call: requests in flight are dropped (a provider may still bill them). */
   readonly signal?: AbortSignal;
+  /**
+   * Aborting it stops the call without cutting it: nothing new is sent, requests already in flight finish and
+   * what they return is kept (a row-level store keeps it for the retry or the resume), then the call rejects
+   * with the signal's reason. How a generation stops its other calls when one fails.
+   */
+  readonly stop?: AbortSignal;
 }
 
 /** A black-box model: scores, never gradients. */

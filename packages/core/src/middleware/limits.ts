@@ -1,6 +1,7 @@
 /** Concurrency, requests-per-minute and timeout limits for teachers. */
 import type { Teacher, TeacherMiddleware } from '@gdfo/spec';
 import { systemClock, type Clock } from '../clock.js';
+import { withSignal } from '../signals.js';
 import { TeacherError } from '../errors.js';
 
 /** At most `max` calls in flight; the rest wait in FIFO order. */
@@ -76,7 +77,7 @@ export function withTimeout(ms: number, clock: Clock = systemClock): TeacherMidd
       );
       try {
         const result = await Promise.race([
-          inner.score(request, { signal: ctrl.signal }),
+          inner.score(request, withSignal(options, ctrl.signal)),
           timer.then(() => {
             if (timedOut) throw new TeacherError(`teacher ${inner.info.id}: call timed out after ${ms} ms`, { retryable: true, code: 'TIMEOUT' });
             return new Promise<never>(() => undefined);

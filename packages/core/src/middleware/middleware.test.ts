@@ -109,6 +109,29 @@ describe('retry middleware', () => {
     expect(bad.calls).toHaveLength(1);
   });
 
+  it('a stopped call is not sent again: stopped before a retry, or during its back-off', async () => {
+    const clock = new FakeClock();
+    const stop = new AbortController();
+    const seen: (boolean | undefined)[] = [];
+    const { teacher, calls } = fakeTeacher(() => {
+      throw new TeacherError('503', { status: 503 });
+    });
+    const spy: Teacher = { ...teacher, score: (r, o) => (seen.push(o?.stop === stop.signal), teacher.score(r, o)) };
+    // through the timeout middleware too: it replaces `signal` and must pass `stop` on
+    const t = composeTeacher(spy, withTimeout(60_000, clock), withRetry({ clock, baseMs: 100, jitter: 0 }));
+    const p = t.score(request(), { stop: stop.signal });
+    p.catch(() => undefined);
+    await clock.advance(50); // first attempt failed; the back-off (100 ms) is running
+    stop.abort(new Error('stopped'));
+    await clock.runAll();
+    await expect(p).rejects.toThrow('503'); // its own last error
+    expect(calls).toHaveLength(1);
+    expect(seen).toEqual([true]);
+    const after = t.score(request(), { stop: stop.signal });
+    await expect(after).rejects.toThrow('503'); // already stopped: sent once, never retried
+    expect(calls).toHaveLength(2);
+  });
+
   it('draws jitter from the injected RNG (deterministic delays)', async () => {
     const delays = async () => {
       const clock = new FakeClock();

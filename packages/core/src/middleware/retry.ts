@@ -7,6 +7,7 @@
 import type { Rng, Teacher, TeacherMiddleware } from '@gdfo/spec';
 import { TeacherError, GdfoError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
+import { startSignal } from '../signals.js';
 
 export interface RetryOptions {
   retries?: number;
@@ -44,13 +45,18 @@ export function withRetry(options: RetryOptions = {}): TeacherMiddleware {
         try {
           return await inner.score(request, callOptions);
         } catch (err) {
-          if (attempt >= retries || !isRetryable(err) || callOptions?.signal?.aborted) throw err;
+          // A stopped call is not sent again (what its requests returned is kept by the adapter's row store).
+          if (attempt >= retries || !isRetryable(err) || callOptions?.signal?.aborted || callOptions?.stop?.aborted) throw err;
           const u = options.rng ? options.rng.uniform() : Math.random();
           const backoff = Math.min(maxMs, baseMs * factor ** attempt) * (1 - jitter * u);
           const hinted = err instanceof TeacherError ? err.retryAfterMs : undefined;
           const delayMs = Math.max(backoff, hinted ?? 0);
           options.onRetry?.({ attempt: attempt + 1, delayMs, error: err });
-          await clock.sleep(delayMs, callOptions?.signal);
+          // stopped during the back-off: the call ends with its own last error (a cut one with the cut's reason)
+          await clock.sleep(delayMs, startSignal(callOptions)).catch((e: unknown) => {
+            throw callOptions?.signal?.aborted ? e : err;
+          });
+          if (callOptions?.stop?.aborted) throw err;
         }
       }
     },
