@@ -1,5 +1,6 @@
 /** A Teacher that calls an LMaaS server over HTTP. */
 import type { CallOptions, ScoreRequest, ScoreResult, Teacher, TeacherInfo } from '@gdfo/spec';
+import { throwIfNotToStart } from '@gdfo/core';
 import { decodeFloat32, promptToWire } from './wire.js';
 
 export interface LmaasTeacherOptions {
@@ -49,8 +50,7 @@ export async function createLmaasTeacher(options: LmaasTeacherOptions): Promise<
       return info;
     },
     async score(request: ScoreRequest, callOptions?: CallOptions): Promise<ScoreResult> {
-      // stopped before it was sent: send nothing (once sent, only `signal` cuts the request)
-      if (callOptions?.stop?.aborted) throw callOptions.stop.reason ?? new Error('stopped');
+      throwIfNotToStart(callOptions); // once sent, only `signal` cuts the request
       const body = JSON.stringify({
         specVersion: '1.0',
         examples: request.examples.map((e) => ({ id: e.id, text: e.text, label: e.label, ...(e.textB !== undefined ? { textB: e.textB } : {}) })),

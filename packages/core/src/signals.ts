@@ -13,6 +13,12 @@ export function startSignal(options?: CallOptions): AbortSignal | undefined {
   return eitherSignal(options?.signal, options?.stop);
 }
 
+/** Throws the reason when the call was cut or stopped: for a call about to be sent. */
+export function throwIfNotToStart(options?: CallOptions): void {
+  const s = startSignal(options);
+  if (s?.aborted) throw s.reason ?? new Error('aborted');
+}
+
 /** The call options to pass on: `signal` replaced (or dropped), `stop` kept. */
 export function withSignal(options: CallOptions | undefined, signal: AbortSignal | undefined): CallOptions | undefined {
   const stop = options?.stop;

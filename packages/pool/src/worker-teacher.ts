@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { CallOptions, ScoreRequest, ScoreResult, Teacher, TeacherInfo } from '@gdfo/spec';
-import { GdfoError, TeacherError } from '@gdfo/core';
+import { GdfoError, TeacherError, throwIfNotToStart } from '@gdfo/core';
 import { deserializeError, transferableRequest, type FromWorker, type ToWorker, type WorkerFaults, type WorkerInit } from './protocol.js';
 import { validateTeacherSpec, type TeacherSpec } from './specs.js';
 
@@ -189,7 +189,11 @@ export async function createWorkerTeacher(spec: TeacherSpec, options: WorkerTeac
       return pending.size;
     },
     score(request: ScoreRequest, callOptions?: CallOptions): Promise<ScoreResult> {
-      if (callOptions?.stop?.aborted) return Promise.reject(callOptions.stop.reason ?? new Error('stopped'));
+      try {
+        throwIfNotToStart(callOptions);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       const { request: req, transfer } = transferableRequest(request);
       return send<ScoreResult>((id) => ({ type: 'score', id, request: req }), transfer, callOptions?.signal);
     },

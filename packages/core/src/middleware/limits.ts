@@ -1,10 +1,10 @@
 /** Concurrency, requests-per-minute and timeout limits for teachers. */
 import type { Teacher, TeacherMiddleware } from '@gdfo/spec';
 import { systemClock, type Clock } from '../clock.js';
-import { withSignal } from '../signals.js';
+import { throwIfNotToStart, withSignal } from '../signals.js';
 import { TeacherError } from '../errors.js';
 
-/** At most `max` calls in flight; the rest wait in FIFO order. */
+/** At most `max` calls in flight; the rest wait in FIFO order (a call cut or stopped while waiting is not sent). */
 export function withConcurrency(max: number): TeacherMiddleware {
   if (!(Number.isInteger(max) && max >= 1)) throw new TeacherError(`concurrency: expected an integer ≥ 1, got ${max}`, { retryable: false });
   return (inner) => {
@@ -25,6 +25,7 @@ export function withConcurrency(max: number): TeacherMiddleware {
     return wrap(inner, async (request, options) => {
       await acquire();
       try {
+        throwIfNotToStart(options);
         return await inner.score(request, options);
       } finally {
         release();
@@ -33,7 +34,7 @@ export function withConcurrency(max: number): TeacherMiddleware {
   };
 }
 
-/** At most `rpm` call starts in any sliding 60-second window (waits on the clock when full). */
+/** At most `rpm` call starts in any sliding 60-second window (waits on the clock when full; a call cut or stopped meanwhile is not sent). */
 export function withRateLimit(rpm: number, clock: Clock = systemClock): TeacherMiddleware {
   if (!(rpm > 0)) throw new TeacherError(`rate limit: requests per minute must be > 0, got ${rpm}`, { retryable: false });
   return (inner) => {
@@ -54,6 +55,7 @@ export function withRateLimit(rpm: number, clock: Clock = systemClock): TeacherM
       const mine = chain.then(slot);
       chain = mine.catch(() => undefined);
       await mine;
+      throwIfNotToStart(options);
       return inner.score(request, options);
     });
   };

@@ -184,6 +184,26 @@ describe('limits', () => {
     expect(starts).toEqual([0, 0, 60_000, 60_000, 120_000]);
   });
 
+  it('a call stopped or cut while it waits for a concurrency slot is not sent; the one in flight finishes', async () => {
+    let release!: () => void;
+    const { teacher, calls } = fakeTeacher((n) => (n === 1 ? new Promise<ScoreResult>((r) => (release = () => r(ok(1)))) : ok(n)));
+    const t = withConcurrency(1)(teacher);
+    const stop = new AbortController();
+    const cut = new AbortController();
+    const first = t.score(request(), { stop: stop.signal });
+    const second = t.score(request(), { stop: stop.signal });
+    const third = t.score(request(), { signal: cut.signal });
+    await new Promise((r) => setTimeout(r, 0));
+    stop.abort(new Error('stopped'));
+    cut.abort(new Error('cut'));
+    release();
+    await expect(first).resolves.toMatchObject({ rows: 1 });
+    await expect(second).rejects.toThrow('stopped');
+    await expect(third).rejects.toThrow('cut');
+    expect(calls).toHaveLength(1);
+    await expect(t.score(request())).resolves.toMatchObject({ rows: 1 }); // slots were released
+  });
+
   it('times a slow call out with a retryable error', async () => {
     const clock = new FakeClock();
     const { teacher } = fakeTeacher(() => new Promise<ScoreResult>(() => undefined));
