@@ -1,4 +1,4 @@
-import { dealCells } from './fewshot.js';
+import { cellCost, dealCells } from './fewshot.js';
 
 describe('fewshot --jobs', () => {
   it('deals cells longest first onto the least loaded process (LPT), keeping input order among equal costs', () => {
@@ -11,5 +11,18 @@ describe('fewshot --jobs', () => {
     ]);
     expect(dealCells(cells, 1, cost)).toEqual([{ cells: ['c5', 'c4', 'c3a', 'c3b', 'c3c'], cost: 18 }]);
     expect(dealCells([], 3, cost).map((s) => s.cost)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('fewshot wall-time model', () => {
+  const cell = (method: string) => ({ task: 'sst2', method, seed: 42, budget: 2000, dim: 500, popSize: 20, promptLength: 10, maxLength: 48, distillSteps: 16, kernels: 'native' });
+  it('prices a cell in teacher calls over 32 examples: training calls, dev checks, test re-scoring, student steps', () => {
+    // SST-2: 32 training examples (1 unit a call), 872 test (27.25 units, counted 6 times), 20 dev checks
+    expect(cellCost(cell('bbt'), 32, 872)).toBe(2000 + 20 + 6 * 27.25);
+    // GDFO adds 100 generations × K = 16 student steps at 1.4 units of the default teacher
+    expect(cellCost(cell('gdfo'), 32, 872)).toBe(2000 + 100 * 16 * 1.4 + 20 + 6 * 27.25);
+    // a teacher 3× as slow: the same student steps are a third as many of its calls
+    expect(cellCost(cell('gdfo'), 32, 872, 1.4 / 3)).toBeCloseTo(2000 + (100 * 16 * 1.4) / 3 + 20 + 6 * 27.25, 9);
+    expect(cellCost(cell('kd'), 64, 7600, 0.5)).toBe(200 * 0.5 + 10 * 2 + 7600 / 32);
   });
 });

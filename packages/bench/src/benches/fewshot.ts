@@ -51,10 +51,11 @@ async function probeCallSeconds(teacherModel: string, promptLength: number, maxL
  * A wall-time model per cell, in units of one teacher call over 32 examples (what `probeCallSeconds` times):
  * training calls scale with the training set; dev checks every 100 calls; test scoring when the selection
  * changes (counted 6 times a run; the measured runs re-scored test 1–7 times, 3 typically); GDFO's K student steps per
- * generation (≈ 1.4 units each); white-box's 200 forward+backward steps over the training set (≈ 3.7 calls
+ * generation (`studentStep` units each: ≈ 1.4 calls of the default teacher, fewer of a larger one — the student
+ * does not grow with the teacher); white-box's 200 forward+backward steps over the training set (≈ 3.7 calls
  * each). Checked against the measured cells of the default setting (docs/benchmarks.md).
  */
-function cellCost(cell: FewshotCell, train: number, test: number): number {
+export function cellCost(cell: FewshotCell, train: number, test: number, studentStep = 1.4): number {
   const size = train / 32;
   const testUnits = test / 32;
   const devChecks = (cell.budget / 100) * size;
@@ -64,12 +65,12 @@ function cellCost(cell: FewshotCell, train: number, test: number): number {
     case 'icl':
       return 2.5 * (testUnits + size);
     case 'kd':
-      return 200 * 1.4 + 10 * size + testUnits;
+      return 200 * studentStep + 10 * size + testUnits;
     case 'whitebox':
       return 200 * 3.7 * size + 10 * size + testUnits;
     default:
       // every GDFO variant (any harmonizer or generator); surrogate-screen's student scoring of κ·λ candidates is not counted
-      if (METHOD_SPECS[cell.method]?.method === 'gdfo') return cell.budget * size + (cell.budget / cell.popSize) * cell.distillSteps * 1.4 + devChecks + 6 * testUnits;
+      if (METHOD_SPECS[cell.method]?.method === 'gdfo') return cell.budget * size + (cell.budget / cell.popSize) * cell.distillSteps * studentStep + devChecks + 6 * testUnits;
       return cell.budget * size + devChecks + 6 * testUnits;
   }
 }
@@ -139,13 +140,15 @@ export async function run(args: string[]): Promise<void> {
   const done = new Set(readResults(resultsPath).keys());
   const pending = cells.filter((c) => !done.has(cellId(c)));
   const callSeconds = await probeCallSeconds(teacherArg || DEFAULT_TEACHER, promptLength, maxLength);
+  // A student step costs ≈ 1.4 calls of the default teacher; another teacher's calls are priced by the probe.
+  const studentStep = teacherArg ? (1.4 * (await probeCallSeconds(DEFAULT_TEACHER, promptLength, maxLength))) / callSeconds : 1.4;
   const sizes = new Map<string, { train: number; test: number }>();
   for (const t of tasks) {
     // The cells' data split is always the shipped seed-42 one (the seeds are algorithm seeds), as in cellRunner.
     const task = await getTask(t);
     sizes.set(t, { train: task.train.length, test: task.test?.length ?? 0 });
   }
-  const costOf = (c: FewshotCell) => cellCost(c, sizes.get(c.task)!.train, sizes.get(c.task)!.test) * callSeconds;
+  const costOf = (c: FewshotCell) => cellCost(c, sizes.get(c.task)!.train, sizes.get(c.task)!.test, studentStep) * callSeconds;
   const shardFile = arg(args, 'shard-file', '');
   // Local runs use one process per core (tfjs wasm is single-threaded): cells are dealt to `--jobs` child
   // processes, longest estimated first onto the least loaded one, all appending to the same results file.
