@@ -15,6 +15,8 @@ const valueOf = (r: ScoreRequest) => (r.prompt as { values: Float32Array }).valu
 
 interface Fake extends Teacher {
   calls: number[];
+  /** Whether each call came with a `stop` signal. */
+  stopped: boolean[];
   active: number;
   peak: number;
 }
@@ -31,11 +33,13 @@ function fake(
     specVersion: '1.0',
     info: { id, accepts: ['continuous-shallow'] },
     calls: [],
+    stopped: [],
     active: 0,
     peak: 0,
-    async score(req) {
+    async score(req, options) {
       const x = valueOf(req);
       t.calls.push(x);
+      t.stopped.push(options?.stop !== undefined);
       t.active++;
       t.peak = Math.max(t.peak, t.active);
       try {
@@ -274,6 +278,7 @@ describe('teacher pool: abort', () => {
     expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
     expect(a.calls).toEqual([0, 2]);
     expect(b.calls).toEqual([1]);
+    expect([...a.stopped, ...b.stopped]).toEqual([true, true, true]); // the replicas got the stop with the calls
   });
 });
 

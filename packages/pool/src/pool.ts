@@ -12,8 +12,9 @@
  * - Health: a down replica is probed every `healthIntervalMs` (`healthCheck`, default the replica's `ping()`
  *   if it has one, otherwise it simply comes back after one interval). A replica built by a factory whose probe
  *   fails is closed and rebuilt by its factory before the next probe.
- * - Cut and stop: a call's `signal` settles it at once, queued or on a replica; its `stop` drops it only while
- *   it waits in the queue — one already on a replica finishes there and is not sent to another.
+ * - Cut and stop: a call's `signal` settles it at once, queued or on a replica; its `stop` drops it while it
+ *   waits in the queue, and goes with it to the replica it is on, which finishes what it has sent (a row
+ *   teacher keeps those rows); a stopped call is not sent to another replica.
  * - When every replica is down, waiting requests fail with a retryable `POOL_DOWN` error (put `withRetry`
  *   outside the pool to wait for the probes).
  *
@@ -88,7 +89,7 @@ interface Replica {
 interface Job {
   readonly request: ScoreRequest;
   readonly signal: AbortSignal | undefined;
-  /** `CallOptions.stop`: a queued request is dropped, one on a replica finishes (and is not sent again). */
+  /** `CallOptions.stop`: a queued request is dropped; one on a replica gets it too, and is not sent again. */
   readonly stop: AbortSignal | undefined;
   attempts: number;
   settled: boolean;
@@ -258,7 +259,7 @@ export async function createTeacherPool(options: TeacherPoolOptions): Promise<Te
     r.lastAssigned = assignments++;
     let p: Promise<ScoreResult>;
     try {
-      p = teacher.score(job.request, job.signal ? { signal: job.signal } : undefined); // `stop` ends at dispatch
+      p = teacher.score(job.request, job.signal || job.stop ? { ...(job.signal ? { signal: job.signal } : {}), ...(job.stop ? { stop: job.stop } : {}) } : undefined);
     } catch (err) {
       p = Promise.reject(err);
     }
