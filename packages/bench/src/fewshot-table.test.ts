@@ -158,6 +158,9 @@ describe('few-shot table', () => {
     expect(charts.map((c) => c.length)).toEqual([3, 1]); // rte has no evidence here
     expect(charts[0]![0]).toContain('sst2: test metric of the dev-selected prompt (mean of 2 seeds)');
     expect(charts[1]![0]).not.toContain('mean of');
+    // the seeds behind the searches' curves, not the manual line's (which every seed has at no cost)
+    const uneven: Row[] = [...seeded, row('sst2', 'gdfo', 0.7, [[20, 0.7]], 2000, 42), ...[42, 7, 13].map((s) => row('sst2', 'manual', 0.5, [], 0, s))];
+    expect(curveCharts(uneven, ['sst2'], ['manual', 'bbt', 'gdfo'], 2000)[0]![0]).toContain('dev-selected prompt (mean of 1–2 seeds)');
     // dev of the current best: means (0.85 at 200, 0.65 at 2000) drawn as two points
     const dev = charts[0]![1]!;
     expect(dev).toContain("sst2: dev metric of the search&#39;s current best point");

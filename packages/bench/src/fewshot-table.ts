@@ -350,14 +350,16 @@ export function curveCharts(rows: readonly Row[], tasks: readonly string[], meth
   return tasks.map((task, i) => {
     const split = TASKS_WITH_TEST.has(task) ? 'test' : 'dev';
     const series: Series[] = [];
-    let seeds = 0;
+    const counts: number[] = []; // seeds behind each search's curve (a flat manual line says nothing of them)
     for (const m of methods) {
       const c = meanCurve(rows, task, m, budget);
       if (!c) continue;
-      seeds = Math.max(seeds, c.seeds);
+      if (!c.flat) counts.push(c.seeds);
       series.push({ name: m, color: methodColor(m), points: c.points, ...(c.flat ? { dash: '5 3', markers: false } : {}), label: split });
     }
-    const over = seeds > 1 ? ` (mean of ${seeds} seeds)` : '';
+    const lo = Math.min(...counts);
+    const hi = Math.max(...counts);
+    const over = hi > 1 ? ` (mean of ${lo === hi ? hi : `${lo}–${hi}`} seeds)` : '';
     const charts = [
       lineChart({ id: `fewshot-curve-${i}`, kind: 'curve', title: `${task}: ${split === 'test' ? 'test' : 'dev (no test set)'} metric of the dev-selected prompt${over}`, xLabel: 'teacher calls', yLabel: split, series, xDomain: [0, budget], emptyText: 'no finished cells' }),
     ];
