@@ -22,7 +22,7 @@
  * middleware outside the pool charges each request once however many replicas it visited.
  */
 import type { CallOptions, ScoreRequest, ScoreResult, Teacher, TeacherInfo } from '@gdfo/spec';
-import { GdfoError, TeacherError, isRetryable, systemClock, type Clock } from '@gdfo/core';
+import { GdfoError, TeacherError, isRetryable, systemClock, withSignal, type Clock } from '@gdfo/core';
 
 /** A replica: a ready teacher, or a factory that builds one (and can rebuild it after a failure). */
 export type ReplicaSource = Teacher | (() => Teacher | Promise<Teacher>);
@@ -259,7 +259,7 @@ export async function createTeacherPool(options: TeacherPoolOptions): Promise<Te
     r.lastAssigned = assignments++;
     let p: Promise<ScoreResult>;
     try {
-      p = teacher.score(job.request, job.signal || job.stop ? { ...(job.signal ? { signal: job.signal } : {}), ...(job.stop ? { stop: job.stop } : {}) } : undefined);
+      p = teacher.score(job.request, withSignal(job.stop ? { stop: job.stop } : undefined, job.signal));
     } catch (err) {
       p = Promise.reject(err);
     }

@@ -6,7 +6,7 @@
  * The teacher-level middlewares (`withConcurrency`, `withRateLimit`) count teacher calls; a provider's
  * requests-per-minute limit counts HTTP requests, which is what this limiter counts.
  */
-import { eitherSignal, GdfoError, systemClock, type Clock } from '@gdfo/core';
+import { GdfoError, systemClock, type Clock } from '@gdfo/core';
 import { retryAfterFromHeaders } from './headers.js';
 
 export interface LimiterOptions {
@@ -53,13 +53,13 @@ export class RequestLimiter {
   }
 
   /**
-   * Runs `fn` when a slot is free and the rate allows it. Aborting `signal` or `stop` before then rejects
-   * without running it; once `fn` runs, only `fn` itself decides (it gets the call's `signal`, not `stop`).
+   * Runs `fn` when a slot is free and the rate allows it. Aborting `signal` before then rejects without running
+   * it; once `fn` runs, only `fn` itself decides.
    */
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal, stop?: AbortSignal): Promise<T> {
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.acquire();
     try {
-      await this.startSlot(eitherSignal(signal, stop));
+      await this.startSlot(signal);
       return await fn();
     } finally {
       this.release();

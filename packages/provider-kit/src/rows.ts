@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScoreRequest, ScoreResult, Usage } from '@gdfo/spec';
-import { canonicalJson, GdfoError, sha256, TeacherError, writeFileAtomic } from '@gdfo/core';
+import { canonicalJson, eitherSignal, GdfoError, sha256, TeacherError, writeFileAtomic } from '@gdfo/core';
 import type { RequestLimiter } from './limiter.js';
 
 export interface RowUsage {
@@ -126,10 +126,11 @@ export async function scoreByRows(o: ScoreByRowsOptions): Promise<ScoreResult> {
     else pending.push(i);
   }
   const errors: unknown[] = [];
+  const notStarted = eitherSignal(o.signal, o.stop);
   await Promise.all(
     o.jobs(pending).map((job) =>
       o.limiter
-        .run(() => job.run(o.signal), o.signal, o.stop)
+        .run(() => job.run(o.signal), notStarted) // a request not started yet is not sent once cut or stopped
         .then((res) => {
           job.rows.forEach((r, k) => {
             const s = res.scores[k];
