@@ -7,11 +7,13 @@
  * wall-time estimate up front, writes `fewshot.jsonl` (cells), `fewshot.json`, `fewshot.md` (a table like
  * the paper's) and `fewshot.html` (report of every cell's run), and ends with one JSON summary line.
  *
- * The default setting is BBT's scaled to a 2-core CPU so that the whole default table fits 3 hours: budget
- * 2,000 calls, d = 500, λ = 20 as in BBT, but L = 10 prompt positions (BBT: 50) and inputs cut to 48
- * positions (prompt included), and GDFO's student takes K = 16 steps per generation. One teacher call over
- * the seven training sets then costs ≈ 1.7 s here on the wasm kernels instead of ≈ 3.7 s at L = 50 and 128
- * positions, and ≈ 0.55 s with @gdfo/kernels' native kernels, with which the whole table took 1.2 h.
+ * The default setting is BBT's scaled to a 2-core CPU: budget 2,000 calls, d = 500, λ = 20 as in BBT, but
+ * L = 10 prompt positions (BBT: 50) and inputs cut to 48 positions (prompt included), and GDFO's student takes
+ * K = 16 steps per generation. It was sized for the earlier 1.9 M-parameter teacher, on which the whole default
+ * table took 1.2 h with @gdfo/kernels' native kernels; on the shipped `mlm-4x256` a call costs ≈ 0.23 s over 32
+ * examples and the table is estimated at 5.8 h on two processes (from 36 measured cells; docs/benchmarks.md).
+ * The estimate printed up front prices each cell with `cellCost`, in units measured on the finished cells of
+ * the same setting in the results file when it has some, else by a probe of three calls.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,6 +75,37 @@ export function cellCost(cell: FewshotCell, train: number, test: number, student
       if (METHOD_SPECS[cell.method]?.method === 'gdfo') return cell.budget * size + (cell.budget / cell.popSize) * cell.distillSteps * studentStep + devChecks + 6 * testUnits;
       return cell.budget * size + devChecks + 6 * testUnits;
   }
+}
+
+/**
+ * Seconds per unit of `cellCost`, measured on the finished search cells of a results file that match `like`
+ * (same teacher, kernels, prompt length and input length): their own times over their modelled units. The
+ * probe times three calls at the moment it runs, so other work on the machine skews it; finished cells
+ * average over whole runs. Manual cells (a few seconds, mostly loading) are left out. Undefined when fewer
+ * than `min` cells match.
+ */
+export function measuredSecondsPerUnit(
+  records: Iterable<{ config: unknown; result: unknown }>,
+  like: { promptLength: number; maxLength: number; kernels: string; teacher: string | undefined },
+  sizeOf: (task: string) => { train: number; test: number } | undefined,
+  studentStep: number,
+  min = 3,
+): { secondsPerUnit: number; cells: number } | undefined {
+  let seconds = 0;
+  let units = 0;
+  let cells = 0;
+  for (const rec of records) {
+    const c = rec.config as FewshotCell;
+    const r = rec.result as Partial<CellResult> | null;
+    if (!r || typeof r.seconds !== 'number' || !(Number(r.calls) > 0)) continue;
+    if (c.teacher !== like.teacher || c.kernels !== like.kernels || c.promptLength !== like.promptLength || c.maxLength !== like.maxLength) continue;
+    const size = sizeOf(c.task);
+    if (!size) continue;
+    seconds += r.seconds;
+    units += cellCost(c, size.train, size.test, studentStep);
+    cells++;
+  }
+  return cells >= min && units > 0 ? { secondsPerUnit: seconds / units, cells } : undefined;
 }
 
 /** Deals cells to `n` shards, longest estimated cost first onto the least loaded shard. */
@@ -137,35 +170,58 @@ export async function run(args: string[]): Promise<void> {
   const cells: FewshotCell[] = [];
   for (const task of tasks) for (const method of methods) for (const seed of seeds) cells.push({ task, method, seed, budget, dim, popSize, promptLength, maxLength, distillSteps, kernels, ...(teacherArg ? { teacher: teacherArg } : {}), ...(overrides ? { overrides } : {}) });
 
-  const done = new Set(readResults(resultsPath).keys());
-  const pending = cells.filter((c) => !done.has(cellId(c)));
-  const callSeconds = await probeCallSeconds(teacherArg || DEFAULT_TEACHER, promptLength, maxLength);
-  // A student step costs ≈ 1.4 calls of the default teacher; another teacher's calls are priced by the probe.
-  const studentStep = teacherArg ? (1.4 * (await probeCallSeconds(DEFAULT_TEACHER, promptLength, maxLength))) / callSeconds : 1.4;
+  const finished = readResults(resultsPath);
+  const pending = cells.filter((c) => !finished.has(cellId(c)));
+  const reportOnly = args.includes('--report-only');
   const sizes = new Map<string, { train: number; test: number }>();
-  for (const t of tasks) {
+  const taskNames = new Set([...tasks, ...[...finished.values()].map((r) => String((r.config as { task?: unknown }).task))]);
+  for (const t of taskNames) {
     // The cells' data split is always the shipped seed-42 one (the seeds are algorithm seeds), as in cellRunner.
-    const task = await getTask(t);
-    sizes.set(t, { train: task.train.length, test: task.test?.length ?? 0 });
+    // A finished cell of a task that cannot be loaded here is simply not used to calibrate.
+    const task = tasks.includes(t) ? await getTask(t) : await getTask(t).catch(() => undefined);
+    if (task) sizes.set(t, { train: task.train.length, test: task.test?.length ?? 0 });
   }
-  const costOf = (c: FewshotCell) => cellCost(c, sizes.get(c.task)!.train, sizes.get(c.task)!.test, studentStep) * callSeconds;
+  // The time model's unit, one teacher call over 32 examples: probed (not for --report-only, which runs
+  // nothing), and measured on the finished cells of this setting where the results file has some.
+  let callSeconds = 0;
+  let studentStep = 1.4;
+  let measured: ReturnType<typeof measuredSecondsPerUnit>;
+  if (!reportOnly) {
+    callSeconds = await probeCallSeconds(teacherArg || DEFAULT_TEACHER, promptLength, maxLength);
+    // A student step costs ≈ 1.4 calls of the default teacher; another teacher's calls are priced by the probe.
+    if (teacherArg) studentStep = (1.4 * (await probeCallSeconds(DEFAULT_TEACHER, promptLength, maxLength))) / callSeconds;
+    measured = measuredSecondsPerUnit(finished.values(), { promptLength, maxLength, kernels, teacher: teacherArg || undefined }, (t) => sizes.get(t), studentStep);
+  }
+  const unitSeconds = measured?.secondsPerUnit ?? callSeconds;
+  const costOf = (c: FewshotCell) => cellCost(c, sizes.get(c.task)!.train, sizes.get(c.task)!.test, studentStep) * unitSeconds;
   const shardFile = arg(args, 'shard-file', '');
   // Local runs use one process per core (tfjs wasm is single-threaded): cells are dealt to `--jobs` child
   // processes, longest estimated first onto the least loaded one, all appending to the same results file.
-  const jobs = queue || shardFile ? 1 : Math.max(1, Math.min(Number(arg(args, 'jobs', String(availableParallelism()))), pending.length));
+  const requestedJobs = queue || shardFile ? 1 : Math.max(1, Number(arg(args, 'jobs', String(availableParallelism()))));
+  const jobs = Math.max(1, Math.min(requestedJobs, pending.length));
   const shards = dealCells(pending, jobs, costOf);
   const estimate = Math.max(0, ...shards.map((sh) => sh.cost));
   const setting = { budget, dim, popSize, promptLength, maxLength, distillSteps, seeds, teacher: teacherArg || DEFAULT_TEACHER, student: DEFAULT_STUDENT, kernels, ...(overrides ? { overrides: JSON.parse(overrides) as unknown } : {}) };
   if (!shardFile) {
     console.error(
       `fewshot: ${cells.length} cells (${pending.length} to run, ${cells.length - pending.length} done); setting ${JSON.stringify(setting)}; ` +
-        `one teacher call ≈ ${(callSeconds * 1000).toFixed(0)} ms here → estimated wall time ${(estimate / 3600).toFixed(2)} h` +
+        (reportOnly
+          ? 'report only'
+          : `one teacher call ≈ ${(callSeconds * 1000).toFixed(0)} ms here` +
+            (measured ? ` (${(measured.secondsPerUnit * 1000).toFixed(0)} ms a call over the ${measured.cells} finished search cells of this setting, used below)` : '') +
+            ` → estimated wall time ${(estimate / 3600).toFixed(2)} h`) +
         (queue ? ' of one worker (split over the queue workers)' : ` on ${jobs} process${jobs > 1 ? 'es' : ''}`),
     );
   }
-  const reportOnly = args.includes('--report-only');
   if (args.includes('--estimate-only')) {
-    console.log(JSON.stringify({ bench: 'fewshot', estimate_only: true, cells: cells.length, pending: pending.length, jobs, estimated_hours: +(estimate / 3600).toFixed(2), setting }));
+    console.log(
+      JSON.stringify({
+        bench: 'fewshot', estimate_only: true, cells: cells.length, pending: pending.length, jobs, estimated_hours: +(estimate / 3600).toFixed(2),
+        // the same cells from scratch (a fresh results folder), on the same number of processes
+        estimated_hours_all: +(Math.max(0, ...dealCells(cells, Math.max(1, Math.min(requestedJobs, cells.length)), costOf).map((sh) => sh.cost)) / 3600).toFixed(2),
+        call_ms: Math.round(callSeconds * 1000), ...(measured ? { measured_call_ms: Math.round(measured.secondsPerUnit * 1000), measured_cells: measured.cells } : {}), setting,
+      }),
+    );
     return;
   }
   let failed = 0;
