@@ -81,8 +81,9 @@ export function cellCost(cell: FewshotCell, train: number, test: number, student
  * Seconds per unit of `cellCost`, measured on the finished search cells of a results file that match `like`
  * (same teacher, kernels, prompt length and input length): their own times over their modelled units. The
  * probe times three calls at the moment it runs, so other work on the machine skews it; finished cells
- * average over whole runs. Manual cells (a few seconds, mostly loading) are left out. Undefined when fewer
- * than `min` cells match.
+ * average over whole runs (a cell resumed from a checkpoint counts only its resumed part, so it pulls the
+ * figure down a little). Manual cells (a few seconds, mostly loading) are left out. Undefined when fewer than
+ * `min` cells match.
  */
 export function measuredSecondsPerUnit(
   records: Iterable<{ config: unknown; result: unknown }>,
@@ -170,6 +171,7 @@ export async function run(args: string[]): Promise<void> {
   const cells: FewshotCell[] = [];
   for (const task of tasks) for (const method of methods) for (const seed of seeds) cells.push({ task, method, seed, budget, dim, popSize, promptLength, maxLength, distillSteps, kernels, ...(teacherArg ? { teacher: teacherArg } : {}), ...(overrides ? { overrides } : {}) });
 
+  const shardFile = arg(args, 'shard-file', ''); // a child of `--jobs`: runs the cells it was dealt, estimates nothing
   const finished = readResults(resultsPath);
   const pending = cells.filter((c) => !finished.has(cellId(c)));
   const reportOnly = args.includes('--report-only');
@@ -182,11 +184,11 @@ export async function run(args: string[]): Promise<void> {
     if (task) sizes.set(t, { train: task.train.length, test: task.test?.length ?? 0 });
   }
   // The time model's unit, one teacher call over 32 examples: probed (not for --report-only, which runs
-  // nothing), and measured on the finished cells of this setting where the results file has some.
+  // nothing, nor in a child), and measured on the finished cells of this setting where the results file has some.
   let callSeconds = 0;
   let studentStep = 1.4;
   let measured: ReturnType<typeof measuredSecondsPerUnit>;
-  if (!reportOnly) {
+  if (!reportOnly && !shardFile) {
     callSeconds = await probeCallSeconds(teacherArg || DEFAULT_TEACHER, promptLength, maxLength);
     // A student step costs ≈ 1.4 calls of the default teacher; another teacher's calls are priced by the probe.
     if (teacherArg) studentStep = (1.4 * (await probeCallSeconds(DEFAULT_TEACHER, promptLength, maxLength))) / callSeconds;
@@ -194,7 +196,6 @@ export async function run(args: string[]): Promise<void> {
   }
   const unitSeconds = measured?.secondsPerUnit ?? callSeconds;
   const costOf = (c: FewshotCell) => cellCost(c, sizes.get(c.task)!.train, sizes.get(c.task)!.test, studentStep) * unitSeconds;
-  const shardFile = arg(args, 'shard-file', '');
   // Local runs use one process per core (tfjs wasm is single-threaded): cells are dealt to `--jobs` child
   // processes, longest estimated first onto the least loaded one, all appending to the same results file.
   const requestedJobs = queue || shardFile ? 1 : Math.max(1, Number(arg(args, 'jobs', String(availableParallelism()))));
@@ -210,7 +211,7 @@ export async function run(args: string[]): Promise<void> {
           : `one teacher call ≈ ${(callSeconds * 1000).toFixed(0)} ms here` +
             (measured ? ` (${(measured.secondsPerUnit * 1000).toFixed(0)} ms a call over the ${measured.cells} finished search cells of this setting, used below)` : '') +
             ` → estimated wall time ${(estimate / 3600).toFixed(2)} h`) +
-        (queue ? ' of one worker (split over the queue workers)' : ` on ${jobs} process${jobs > 1 ? 'es' : ''}`),
+        (reportOnly ? '' : queue ? ' of one worker (split over the queue workers)' : ` on ${jobs} process${jobs > 1 ? 'es' : ''}`),
     );
   }
   if (args.includes('--estimate-only')) {
