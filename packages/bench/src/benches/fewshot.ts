@@ -11,7 +11,7 @@
  * L = 10 prompt positions (BBT: 50) and inputs cut to 48 positions (prompt included), and GDFO's student takes
  * K = 16 steps per generation. It was sized for the earlier 1.9 M-parameter teacher, on which the whole default
  * table took 1.2 h with @gdfo/kernels' native kernels; on the shipped `mlm-4x256` a call costs ≈ 0.23 s over 32
- * examples and the table is estimated at 5.8 h on two processes (from 36 measured cells; docs/benchmarks.md).
+ * examples and the table is estimated at 5.6 h on two processes (from 48 measured cells; docs/benchmarks.md).
  * The estimate printed up front prices each cell with `cellCost`, in units measured on the finished cells of
  * the same setting in the results file when it has some, else by a probe of three calls.
  */
