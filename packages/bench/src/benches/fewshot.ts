@@ -175,14 +175,10 @@ export async function run(args: string[]): Promise<void> {
   const finished = readResults(resultsPath);
   const pending = cells.filter((c) => !finished.has(cellId(c)));
   const reportOnly = args.includes('--report-only');
+  // The cells' data split is always the shipped seed-42 one (the seeds are algorithm seeds), as in cellRunner.
   const sizes = new Map<string, { train: number; test: number }>();
-  const taskNames = new Set([...tasks, ...[...finished.values()].map((r) => String((r.config as { task?: unknown }).task))]);
-  for (const t of taskNames) {
-    // The cells' data split is always the shipped seed-42 one (the seeds are algorithm seeds), as in cellRunner.
-    // A finished cell of a task that cannot be loaded here is simply not used to calibrate.
-    const task = tasks.includes(t) ? await getTask(t) : await getTask(t).catch(() => undefined);
-    if (task) sizes.set(t, { train: task.train.length, test: task.test?.length ?? 0 });
-  }
+  const sizeOf = (task: Awaited<ReturnType<typeof getTask>>) => ({ train: task.train.length, test: task.test?.length ?? 0 });
+  for (const t of tasks) sizes.set(t, sizeOf(await getTask(t)));
   // The time model's unit, one teacher call over 32 examples: probed (not for --report-only, which runs
   // nothing, nor in a child), and measured on the finished cells of this setting where the results file has some.
   let callSeconds = 0;
@@ -192,6 +188,12 @@ export async function run(args: string[]): Promise<void> {
     callSeconds = await probeCallSeconds(teacherArg || DEFAULT_TEACHER, promptLength, maxLength);
     // A student step costs ≈ 1.4 calls of the default teacher; another teacher's calls are priced by the probe.
     if (teacherArg) studentStep = (1.4 * (await probeCallSeconds(DEFAULT_TEACHER, promptLength, maxLength))) / callSeconds;
+    // Finished cells of tasks not asked for this time calibrate too; one whose task cannot be loaded here does not.
+    for (const t of new Set([...finished.values()].map((r) => String((r.config as { task?: unknown }).task)))) {
+      if (sizes.has(t)) continue;
+      const task = await getTask(t).catch(() => undefined);
+      if (task) sizes.set(t, sizeOf(task));
+    }
     measured = measuredSecondsPerUnit(finished.values(), { promptLength, maxLength, kernels, teacher: teacherArg || undefined }, (t) => sizes.get(t), studentStep);
   }
   const unitSeconds = measured?.secondsPerUnit ?? callSeconds;
@@ -200,26 +202,25 @@ export async function run(args: string[]): Promise<void> {
   // processes, longest estimated first onto the least loaded one, all appending to the same results file.
   const requestedJobs = queue || shardFile ? 1 : Math.max(1, Number(arg(args, 'jobs', String(availableParallelism()))));
   const jobs = Math.max(1, Math.min(requestedJobs, pending.length));
-  const shards = dealCells(pending, jobs, costOf);
-  const estimate = Math.max(0, ...shards.map((sh) => sh.cost));
+  /** The wall time of `these` cells dealt to `n` processes: the most loaded one's estimated cost. */
+  const wallSeconds = (these: FewshotCell[], n: number) => {
+    const dealt = dealCells(these, Math.max(1, Math.min(n, these.length)), costOf);
+    return { shards: dealt, seconds: Math.max(0, ...dealt.map((sh) => sh.cost)) };
+  };
+  const { shards, seconds: estimate } = wallSeconds(pending, jobs);
   const setting = { budget, dim, popSize, promptLength, maxLength, distillSteps, seeds, teacher: teacherArg || DEFAULT_TEACHER, student: DEFAULT_STUDENT, kernels, ...(overrides ? { overrides: JSON.parse(overrides) as unknown } : {}) };
   if (!shardFile) {
-    console.error(
-      `fewshot: ${cells.length} cells (${pending.length} to run, ${cells.length - pending.length} done); setting ${JSON.stringify(setting)}; ` +
-        (reportOnly
-          ? 'report only'
-          : `one teacher call ≈ ${(callSeconds * 1000).toFixed(0)} ms here` +
-            (measured ? ` (${(measured.secondsPerUnit * 1000).toFixed(0)} ms a call over the ${measured.cells} finished search cells of this setting, used below)` : '') +
-            ` → estimated wall time ${(estimate / 3600).toFixed(2)} h`) +
-        (reportOnly ? '' : queue ? ' of one worker (split over the queue workers)' : ` on ${jobs} process${jobs > 1 ? 'es' : ''}`),
-    );
+    const where = queue ? ' of one worker (split over the queue workers)' : ` on ${jobs} process${jobs > 1 ? 'es' : ''}`;
+    const unit = measured ? ` (${(measured.secondsPerUnit * 1000).toFixed(0)} ms a call over the ${measured.cells} finished search cells of this setting, used below)` : '';
+    const priced = reportOnly ? 'report only' : `one teacher call ≈ ${(callSeconds * 1000).toFixed(0)} ms here${unit} → estimated wall time ${(estimate / 3600).toFixed(2)} h${where}`;
+    console.error(`fewshot: ${cells.length} cells (${pending.length} to run, ${cells.length - pending.length} done); setting ${JSON.stringify(setting)}; ${priced}`);
   }
   if (args.includes('--estimate-only')) {
     console.log(
       JSON.stringify({
         bench: 'fewshot', estimate_only: true, cells: cells.length, pending: pending.length, jobs, estimated_hours: +(estimate / 3600).toFixed(2),
         // the same cells from scratch (a fresh results folder), on the same number of processes
-        estimated_hours_all: +(Math.max(0, ...dealCells(cells, Math.max(1, Math.min(requestedJobs, cells.length)), costOf).map((sh) => sh.cost)) / 3600).toFixed(2),
+        estimated_hours_all: +(wallSeconds(cells, requestedJobs).seconds / 3600).toFixed(2),
         call_ms: Math.round(callSeconds * 1000), ...(measured ? { measured_call_ms: Math.round(measured.secondsPerUnit * 1000), measured_cells: measured.cells } : {}), setting,
       }),
     );
