@@ -1,5 +1,6 @@
 import type { CellResult, FewshotCell } from '@gdfo/cli';
-import { curveCharts, curvesHtml, curvesSvg, evidenceFromEvents, markdownTable, meanCurve, searchSummary, summarize, type Row } from './fewshot-table.js';
+import { cellId } from '@gdfo/sweep';
+import { curveCharts, curvesHtml, curvesSvg, evidenceFromEvents, markdownTable, meanCurve, recordsFromReport, searchSummary, summarize, type Row } from './fewshot-table.js';
 
 const setting = { budget: 2000 };
 function row(task: string, method: string, value: number, curve: [number, number][], calls = 2000, seed = 42): Row {
@@ -172,5 +173,29 @@ describe('few-shot table', () => {
     const svg = curvesSvg(seeded, ['sst2', 'rte'], ['bbt'], 2000, 'figure');
     expect(svg.match(/<svg/g)).toHaveLength(5);
     expect(svg).toMatch(/<svg x="0" y="384"[^>]*id="fewshot-curve-1"/); // rte starts the second row
+  });
+});
+
+describe('recordsFromReport (bench fewshot --import)', () => {
+  const evidence = { agreement: 0.05, cosine: 0.01, trainLoss: { 200: 0.5 }, devAt: { 200: 0.9 } };
+  const record = { summary: { bench: 'fewshot' }, rows: [{ ...rows[3]!, evidence }, rows[6]!, { cell: { ...rows[0]!.cell, seed: 7 } }] };
+  it('turns a record\'s finished rows into results-file lines: the cell\'s id, its config, its result with the evidence', () => {
+    const out = recordsFromReport(JSON.parse(JSON.stringify(record)), 'r.json');
+    expect(out).toHaveLength(2); // the row without a result is not a finished cell
+    expect(out[0]!.id).toBe(cellId(rows[3]!.cell as never));
+    expect(out[0]!.id).not.toBe(out[1]!.id);
+    expect(out[0]!.config).toEqual(rows[3]!.cell);
+    expect(out[0]!.result).toEqual({ ...rows[3]!.result, evidence });
+    expect(out[1]!.result).toEqual(rows[6]!.result); // no evidence in the record: none added
+  });
+  it('names the file and the field that is not a record\'s', () => {
+    expect(() => recordsFromReport({ summary: {} }, 'a.json')).toThrow('a.json: rows: expected an array of { cell, result }');
+    expect(() => recordsFromReport([1], 'a.json')).toThrow('a.json: rows: expected');
+    expect(() => recordsFromReport({ rows: [3] }, 'a.json')).toThrow('a.json: rows[0]: expected an object { cell, result }');
+    const bad = (cell: object, result: object = rows[3]!.result!) => () => recordsFromReport({ rows: [rows[3], { cell, result }] }, 'b.json');
+    expect(bad({ ...rows[3]!.cell, task: 3 })).toThrow('b.json: rows[1].cell.task: expected a string, got 3');
+    expect(bad({ ...rows[3]!.cell, seed: '7' })).toThrow('b.json: rows[1].cell.seed: expected a number, got "7"');
+    expect(bad(rows[3]!.cell, { value: 0.7 })).toThrow('b.json: rows[1].result: expected a cell result with metric, calls, seconds and curve');
+    expect(bad({ ...rows[3]!.cell, dim: Infinity })).toThrow('b.json: rows[1].cell.dim');
   });
 });

@@ -4,7 +4,9 @@
  * `fewshot.jsonl` at any time.
  */
 import { CURVE_POINTS, TASKS_WITH_TEST, curveAt, type CellResult, type FewshotCell } from '@gdfo/cli';
+import { GdfoError } from '@gdfo/core';
 import { escapeXml, lineChart, methodColor, svgSheet, type Point, type Series } from '@gdfo/report';
+import { cellId, checkJson, type CellConfig, type JsonValue } from '@gdfo/sweep';
 
 export interface Row {
   readonly cell: FewshotCell;
@@ -395,4 +397,44 @@ export function curvesHtml(rows: readonly Row[], tasks: readonly string[], metho
 /** The same charts as one standalone SVG figure, a task to a row (`fewshot-curves.svg`). */
 export function curvesSvg(rows: readonly Row[], tasks: readonly string[], methods: readonly string[], budget: number, title: string): string {
   return svgSheet(curveCharts(rows, tasks, methods, budget), { title });
+}
+
+/** A results-file line (`@gdfo/sweep`'s `{ id, config, result }`) rebuilt from a committed record. */
+export interface ImportedRecord {
+  readonly id: string;
+  readonly config: CellConfig;
+  readonly result: JsonValue;
+}
+
+/**
+ * The finished cells of a `fewshot.json` record (`{ summary, rows: [{ cell, result, evidence? }] }`, what
+ * `bench fewshot` writes and docs/results keeps) as results-file lines, so that a results folder can be rebuilt
+ * on a machine that never ran those cells (`bench fewshot --import`): they count as done, calibrate the
+ * estimate and enter the tables. A cell's search evidence, read from its run directory when the record was
+ * written, travels in its result as `evidence`, since the run directory does not. Rows without a result (cells
+ * missing or failed when the record was written) are skipped. Throws a one-line error naming the file and the
+ * field that is not what a record holds.
+ */
+export function recordsFromReport(json: unknown, file: string): ImportedRecord[] {
+  const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  const rows = isObject(json) ? json.rows : undefined;
+  if (!Array.isArray(rows)) throw new GdfoError('BAD_RECORD', `${file}: rows: expected an array of { cell, result } (a fewshot.json record written by bench fewshot)`);
+  const out: ImportedRecord[] = [];
+  rows.forEach((row: unknown, i) => {
+    const where = `${file}: rows[${i}]`;
+    if (!isObject(row)) throw new GdfoError('BAD_RECORD', `${where}: expected an object { cell, result }`);
+    if (row.result === undefined || row.result === null) return;
+    const { cell, result, evidence } = row;
+    if (!isObject(cell)) throw new GdfoError('BAD_RECORD', `${where}.cell: expected an object`);
+    for (const k of ['task', 'method'] as const) if (typeof cell[k] !== 'string') throw new GdfoError('BAD_RECORD', `${where}.cell.${k}: expected a string, got ${JSON.stringify(cell[k])}`);
+    for (const k of ['seed', 'budget'] as const) if (typeof cell[k] !== 'number') throw new GdfoError('BAD_RECORD', `${where}.cell.${k}: expected a number, got ${JSON.stringify(cell[k])}`);
+    if (!isObject(result)) throw new GdfoError('BAD_RECORD', `${where}.result: expected an object`);
+    if (typeof result.metric !== 'string' || typeof result.calls !== 'number' || typeof result.seconds !== 'number' || !Array.isArray(result.curve)) {
+      throw new GdfoError('BAD_RECORD', `${where}.result: expected a cell result with metric, calls, seconds and curve`);
+    }
+    checkJson(cell, `${where}.cell`);
+    const config = cell as CellConfig;
+    out.push({ id: cellId(config), config, result: (isObject(evidence) ? { ...result, evidence } : result) as JsonValue });
+  });
+  return out;
 }

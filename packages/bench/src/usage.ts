@@ -22,7 +22,7 @@ export const USAGE: Readonly<Record<string, BenchUsage>> = {
     usage:
       'npm run bench -- fewshot [--tasks a,b] [--methods a,b] [--seeds 42] [--budget 2000] [--dim 500] [--pop-size 20] [--prompt-length 10] ' +
       '[--max-length 48] [--distill-steps 16] [--teacher NAME|DIR] [--overrides JSON] [--results bench/results] [--jobs N] ' +
-      '[--queue redis://host:port [--workers 1]] [--estimate-only | --report-only]',
+      '[--import a.json,b.json] [--queue redis://host:port [--workers 1]] [--estimate-only | --report-only]',
     internal: '--shard-file FILE',
   },
   kernels: { usage: 'npm run bench -- kernels [--reps 20]' },

@@ -25,8 +25,8 @@ import { createLocalTeacher } from '@gdfo/adapter-local';
 import { getTask } from '@gdfo/tasks';
 import { cellRunner, kernelsName, mergeOverrides, METHOD_SPECS, type CellResult, type FewshotCell } from '@gdfo/cli';
 import { parseEvents, writeReport } from '@gdfo/report';
-import { cellId, readResults, runSweep } from '@gdfo/sweep';
-import { curvesHtml, curvesSvg, evidenceFromEvents, markdownTable, summarize, type Row, type SearchEvidence } from '../fewshot-table.js';
+import { cellId, readResults, ResultsWriter, runSweep } from '@gdfo/sweep';
+import { curvesHtml, curvesSvg, evidenceFromEvents, markdownTable, recordsFromReport, summarize, type Row, type SearchEvidence } from '../fewshot-table.js';
 import { arg } from '../args.js';
 
 /** The search evidence of a cell's run directory (undefined when it is not here, e.g. run by a remote worker). */
@@ -34,6 +34,22 @@ function runEvidence(runDir: string): SearchEvidence | undefined {
   const file = join(runDir, 'events.jsonl');
   if (!existsSync(file)) return undefined;
   return evidenceFromEvents(parseEvents(readFileSync(file, 'utf8'), file) as unknown as Record<string, unknown>[]);
+}
+
+/** Appends the finished cells of `files` (fewshot.json records) that the results file does not hold yet. */
+function importRecords(files: readonly string[], resultsPath: string): void {
+  const writer = new ResultsWriter(resultsPath);
+  for (const file of files) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new Error(`--import ${file}: expected a fewshot.json record (${(err as Error).message})`);
+    }
+    const records = recordsFromReport(json, file);
+    const added = records.filter((r) => writer.append(r)).length;
+    console.error(`fewshot: imported ${added} finished cells from ${file} (${records.length - added} already in ${resultsPath})`);
+  }
 }
 
 /** Seconds per teacher call on this machine, measured on a few calls. */
@@ -172,6 +188,10 @@ export async function run(args: string[]): Promise<void> {
   for (const task of tasks) for (const method of methods) for (const seed of seeds) cells.push({ task, method, seed, budget, dim, popSize, promptLength, maxLength, distillSteps, kernels, ...(teacherArg ? { teacher: teacherArg } : {}), ...(overrides ? { overrides } : {}) });
 
   const shardFile = arg(args, 'shard-file', ''); // a child of `--jobs`: runs the cells it was dealt, estimates nothing
+  // --import a.json,b.json: the finished cells of committed records (docs/results/fewshot-*.json) join the
+  // results file, so a table started elsewhere resumes, is priced and is reported here (the parent does it once)
+  const imports = shardFile ? '' : arg(args, 'import', '');
+  if (imports) importRecords(imports.split(','), resultsPath);
   const finished = readResults(resultsPath);
   const pending = cells.filter((c) => !finished.has(cellId(c)));
   const reportOnly = args.includes('--report-only');
@@ -254,8 +274,11 @@ export async function run(args: string[]): Promise<void> {
   }
   const results = readResults(resultsPath);
   const rows: Row[] = cells.map((c) => {
-    const result = results.get(cellId(c))?.result as CellResult | undefined;
-    const evidence = result ? runEvidence(join(resultsDir, 'runs', cellId(c).slice(0, 16))) : undefined;
+    const stored = results.get(cellId(c))?.result as (CellResult & { evidence?: SearchEvidence }) | undefined;
+    if (!stored) return { cell: c, result: undefined };
+    // an imported cell carries the evidence its record had; a cell run here reads it from its run directory
+    const { evidence: imported, ...result } = stored;
+    const evidence = runEvidence(join(resultsDir, 'runs', cellId(c).slice(0, 16))) ?? imported;
     return { cell: c, result, ...(evidence ? { evidence } : {}) };
   });
   for (const r of rows) if (r.result) console.log(JSON.stringify({ bench: 'fewshot', ...r.cell, ...r.result, curve: undefined, evidence: r.evidence }));
