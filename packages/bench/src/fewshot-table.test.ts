@@ -178,9 +178,10 @@ describe('few-shot table', () => {
 
 describe('recordsFromReport (bench fewshot --import)', () => {
   const evidence = { agreement: 0.05, cosine: 0.01, trainLoss: { 200: 0.5 }, devAt: { 200: 0.9 } };
-  const record = { summary: { bench: 'fewshot' }, rows: [{ ...rows[3]!, evidence }, rows[6]!, { cell: { ...rows[0]!.cell, seed: 7 } }] };
+  const pair = { teacher: 'mlm-4x256', student: 'mlm-2x128' };
+  const record = { summary: { bench: 'fewshot', setting: pair }, rows: [{ ...rows[3]!, evidence }, rows[6]!, { cell: { ...rows[0]!.cell, seed: 7 } }] };
   it('turns a record\'s finished rows into results-file lines: the cell\'s id, its config, its result with the evidence', () => {
-    const out = recordsFromReport(JSON.parse(JSON.stringify(record)), 'r.json');
+    const out = recordsFromReport(JSON.parse(JSON.stringify(record)), 'r.json', pair);
     expect(out).toHaveLength(2); // the row without a result is not a finished cell
     expect(out[0]!.id).toBe(cellId(rows[3]!.cell as never));
     expect(out[0]!.id).not.toBe(out[1]!.id);
@@ -189,13 +190,22 @@ describe('recordsFromReport (bench fewshot --import)', () => {
     expect(out[1]!.result).toEqual(rows[6]!.result); // no evidence in the record: none added
   });
   it('names the file and the field that is not a record\'s', () => {
-    expect(() => recordsFromReport({ summary: {} }, 'a.json')).toThrow('a.json: rows: expected an array of { cell, result }');
-    expect(() => recordsFromReport([1], 'a.json')).toThrow('a.json: rows: expected');
-    expect(() => recordsFromReport({ rows: [3] }, 'a.json')).toThrow('a.json: rows[0]: expected an object { cell, result }');
-    const bad = (cell: object, result: object = rows[3]!.result!) => () => recordsFromReport({ rows: [rows[3], { cell, result }] }, 'b.json');
+    expect(() => recordsFromReport({ summary: {} }, 'a.json', pair)).toThrow('a.json: rows: expected an array of { cell, result }');
+    expect(() => recordsFromReport([1], 'a.json', pair)).toThrow('a.json: rows: expected');
+    expect(() => recordsFromReport({ rows: [3] }, 'a.json', pair)).toThrow('a.json: rows[0]: expected an object { cell, result }');
+    const bad = (cell: object, result: object = rows[3]!.result!) => () => recordsFromReport({ summary: record.summary, rows: [rows[3], { cell, result }] }, 'b.json', pair);
     expect(bad({ ...rows[3]!.cell, task: 3 })).toThrow('b.json: rows[1].cell.task: expected a string, got 3');
     expect(bad({ ...rows[3]!.cell, seed: '7' })).toThrow('b.json: rows[1].cell.seed: expected a number, got "7"');
     expect(bad(rows[3]!.cell, { value: 0.7 })).toThrow('b.json: rows[1].result: expected a cell result with metric, calls, seconds and curve');
     expect(bad({ ...rows[3]!.cell, dim: Infinity })).toThrow('b.json: rows[1].cell.dim');
+  });
+  it('refuses a record of another default pair, whose cells have the same ids as the current default\'s', () => {
+    const old = { summary: { setting: { teacher: 'gdfo-teacher-mini', student: 'gdfo-student-tiny' } }, rows: record.rows };
+    expect(() => recordsFromReport(old, 'old.json', pair)).toThrow('old.json: summary.setting.teacher: expected "mlm-4x256" (its cells carry no teacher, so they stand for the default pair\'s), got "gdfo-teacher-mini"');
+    expect(() => recordsFromReport({ rows: record.rows }, 'bare.json', pair)).toThrow('bare.json: summary.setting.teacher: expected "mlm-4x256"');
+    expect(() => recordsFromReport({ summary: { setting: { ...pair, student: 's' } }, rows: record.rows }, 's.json', pair)).toThrow('s.json: summary.setting.student');
+    // a cell that names its teacher is that teacher's cell, whatever the default
+    const other = { ...rows[3]!, cell: { ...rows[3]!.cell, teacher: '../shared/models/mlm-6x384' } };
+    expect(recordsFromReport({ summary: old.summary, rows: [other] }, 'big.json', pair)[0]!.config).toEqual(other.cell);
   });
 });

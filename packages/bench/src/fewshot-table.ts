@@ -415,10 +415,21 @@ export interface ImportedRecord {
  * missing or failed when the record was written) are skipped. Throws a one-line error naming the file and the
  * field that is not what a record holds.
  */
-export function recordsFromReport(json: unknown, file: string): ImportedRecord[] {
+export function recordsFromReport(json: unknown, file: string, defaults: { readonly teacher: string; readonly student: string }): ImportedRecord[] {
   const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
   const rows = isObject(json) ? json.rows : undefined;
   if (!Array.isArray(rows)) throw new GdfoError('BAD_RECORD', `${file}: rows: expected an array of { cell, result } (a fewshot.json record written by bench fewshot)`);
+  // A cell without a `teacher` field stands for the default pair's cell; a record measured when the default was
+  // another pair (docs/results/fewshot-2026-11-27*.json) has the same cell ids and must not pass for it.
+  const setting = isObject(json) && isObject(json.summary) && isObject(json.summary.setting) ? json.summary.setting : undefined;
+  const defaultPair = (cell: Record<string, unknown>) => {
+    if (cell.teacher !== undefined) return;
+    for (const k of ['teacher', 'student'] as const) {
+      if (setting?.[k] !== defaults[k]) {
+        throw new GdfoError('BAD_RECORD', `${file}: summary.setting.${k}: expected ${JSON.stringify(defaults[k])} (its cells carry no teacher, so they stand for the default pair's), got ${JSON.stringify(setting?.[k])}`);
+      }
+    }
+  };
   const out: ImportedRecord[] = [];
   rows.forEach((row: unknown, i) => {
     const where = `${file}: rows[${i}]`;
@@ -433,6 +444,7 @@ export function recordsFromReport(json: unknown, file: string): ImportedRecord[]
       throw new GdfoError('BAD_RECORD', `${where}.result: expected a cell result with metric, calls, seconds and curve`);
     }
     checkJson(cell, `${where}.cell`);
+    defaultPair(cell);
     const config = cell as CellConfig;
     out.push({ id: cellId(config), config, result: (isObject(evidence) ? { ...result, evidence } : result) as JsonValue });
   });

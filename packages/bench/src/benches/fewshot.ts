@@ -46,7 +46,7 @@ function importRecords(files: readonly string[], resultsPath: string): void {
     } catch (err) {
       throw new Error(`--import ${file}: expected a fewshot.json record (${(err as Error).message})`);
     }
-    const records = recordsFromReport(json, file);
+    const records = recordsFromReport(json, file, { teacher: DEFAULT_TEACHER, student: DEFAULT_STUDENT });
     const added = records.filter((r) => writer.append(r)).length;
     console.error(`fewshot: imported ${added} finished cells from ${file} (${records.length - added} already in ${resultsPath})`);
   }
