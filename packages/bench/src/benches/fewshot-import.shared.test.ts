@@ -1,6 +1,6 @@
 /**
  * `bench fewshot --import`: a results folder rebuilt from a committed record (docs/results/fewshot-rte.json,
- * 12 cells over three seeds) reports the same table as the record — the per-task means and stds, GDFO − BBT,
+ * 15 cells over three seeds) reports the same table as the record — the per-task means and stds, GDFO − BBT,
  * and the search evidence, which travels with the imported cells since their run directories are not here.
  * Needs ../shared/data (the task sizes); fails, does not skip, without it.
  */
