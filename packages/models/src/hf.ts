@@ -89,7 +89,7 @@ export function configFromHuggingFace(raw: Record<string, unknown>, path: string
 }
 
 /** Hugging Face tensor names of each of the project's weights (alternatives in order), and whether to transpose. */
-function tensorNames(c: ModelConfig, type: HfModelType, has: (n: string) => boolean): Map<string, { names: string[]; transpose: boolean }> {
+export function tensorNames(c: ModelConfig, type: HfModelType, has: (n: string) => boolean): Map<string, { names: string[]; transpose: boolean }> {
   const base = type === 'bert' ? 'bert.' : 'roberta.';
   const pre = has(base + 'embeddings.word_embeddings.weight') ? base : '';
   const ln = (p: string): [string[], string[]] => [
@@ -149,7 +149,7 @@ export function huggingFaceTensorShapes(c: ModelConfig, type: HfModelType): { na
   });
 }
 
-function transpose2d(d: Float32Array, rows: number, cols: number): Float32Array {
+export function transpose2d(d: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(d.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = d[r * cols + c]!;
   return out;

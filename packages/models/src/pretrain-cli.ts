@@ -11,17 +11,17 @@ import { GdfoError } from '@gdfo/core';
 const here = dirname(fileURLToPath(import.meta.url));
 const pkgRoot = resolve(here, '..');
 
-export function parseArgs(argv: readonly string[]): Record<string, string> {
+export function parseArgs(argv: readonly string[], what = 'pretrain'): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') continue;
-    if (!a.startsWith('--')) throw new GdfoError('BAD_ARGUMENT', `pretrain: unexpected argument '${a}' (options are --name value)`);
+    if (!a.startsWith('--')) throw new GdfoError('BAD_ARGUMENT', `${what}: unexpected argument '${a}' (options are --name value)`);
     const eq = a.indexOf('=');
     if (eq > 0) out[a.slice(2, eq)] = a.slice(eq + 1);
     else {
       const v = argv[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new GdfoError('BAD_ARGUMENT', `pretrain: option ${a} needs a value`);
+      if (v === undefined || v.startsWith('--')) throw new GdfoError('BAD_ARGUMENT', `${what}: option ${a} needs a value`);
       out[a.slice(2)] = v;
       i++;
     }

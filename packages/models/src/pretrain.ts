@@ -8,11 +8,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createRng, GdfoError } from '@gdfo/core';
-import { buildCorpus, type CorpusSource } from './corpus.js';
+import { buildCorpus, type Corpus, type CorpusSource } from './corpus.js';
 import { defaultPromptTokens } from './loaded.js';
-import { packTensors, roundWeightsToHalf, saveCheckpoint, sha256, unpackTensor, writeFileAtomic } from './checkpoint.js';
+import { roundWeightsToHalf, saveCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { trainLoop } from './train-loop.js';
 import { MaskedLM, initWeights, weightShapes, type ModelConfig, type Weights } from './model.js';
-import { CLS_ID, MASK_ID, SEP_ID, VERBALIZER_WORDS, WordPieceTokenizer, countWords, trainWordPiece } from './tokenizer.js';
+import { CLS_ID, MASK_ID, SEP_ID, VERBALIZER_WORDS, WordPieceTokenizer, countWords, trainWordPiece, type Tokenizer } from './tokenizer.js';
 
 export const MODEL_PRESETS: Record<'teacher' | 'student', ModelConfig> = {
   teacher: { name: 'gdfo-teacher-mini', vocabSize: 8192, hidden: 128, layers: 4, heads: 2, ffn: 512, maxPositions: 128 },
@@ -59,15 +60,24 @@ export function prepareData(stateDir: string, vocabSize: number, log: (l: string
   const corpus = buildCorpus();
   const vocabPath = join(stateDir, `vocab-${vocabSize}.txt`);
   let tokenizer: WordPieceTokenizer;
-  const train: string[] = [];
-  const held: string[] = [];
-  corpus.documents.forEach((d, i) => (i % 50 === 49 ? held : train).push(d));
+  const train = corpus.documents.filter((_, i) => i % 50 !== 49); // the documents encodeCorpus trains on
   if (existsSync(vocabPath)) tokenizer = WordPieceTokenizer.fromVocabText(readFileSync(vocabPath, 'utf8'), vocabPath);
   else {
     log(`tokenizer: training WordPiece (${vocabSize}) on ${train.length} documents`);
     tokenizer = trainWordPiece(countWords(train), { vocabSize, forceWords: VERBALIZER_WORDS });
     writeFileAtomic(vocabPath, tokenizer.toVocabText());
   }
+  return { ...encodeCorpus(corpus, tokenizer, log), tokenizer };
+}
+
+/**
+ * The corpus as two token streams (documents separated by [SEP]): every 50th document held out. Pretraining
+ * uses its own WordPiece vocabulary; pre-distillation the student's (which must be the teacher's).
+ */
+export function encodeCorpus(corpus: Corpus, tokenizer: Tokenizer, log: (l: string) => void): Omit<TokenStreams, 'tokenizer'> {
+  const train: string[] = [];
+  const held: string[] = [];
+  corpus.documents.forEach((d, i) => (i % 50 === 49 ? held : train).push(d));
   const encode = (docs: string[]) => {
     const parts: number[] = [];
     for (const d of docs) {
@@ -79,7 +89,7 @@ export function prepareData(stateDir: string, vocabSize: number, log: (l: string
   const t = encode(train);
   const h = encode(held);
   log(`corpus: ${corpus.documents.length} documents, ${t.length} train tokens, ${h.length} held-out tokens (sha256 ${corpus.sha256.slice(0, 12)})`);
-  return { train: t, heldOut: h, sources: corpus.sources, corpusSha256: corpus.sha256, tokenizer };
+  return { train: t, heldOut: h, sources: corpus.sources, corpusSha256: corpus.sha256 };
 }
 
 export interface MlmBatch {
@@ -147,46 +157,6 @@ export function evaluateMlm(model: MaskedLM, batches: readonly MlmBatch[]): { ac
   return { accuracy: correct / total, loss: lossSum / total };
 }
 
-interface TrainState {
-  step: number;
-  weights: Weights;
-  m: Weights;
-  v: Weights;
-  elapsed: number;
-  history: { step: number; accuracy: number; loss: number }[];
-}
-
-function saveState(dir: string, s: TrainState, model: ModelConfig): void {
-  const names = weightShapes(model).map(([n]) => n);
-  const named: [string, tf.Tensor][] = [];
-  for (const n of names) named.push([`w/${n}`, s.weights[n]!], [`m/${n}`, s.m[n]!], [`v/${n}`, s.v[n]!]);
-  const { bytes, tensors } = packTensors(named, 'float32');
-  writeFileAtomic(join(dir, 'state.bin'), bytes);
-  writeFileAtomic(join(dir, 'state.json'), JSON.stringify({ step: s.step, elapsed: s.elapsed, history: s.history, model, sha256: sha256(bytes), tensors }));
-}
-
-function loadState(dir: string, model: ModelConfig): TrainState | undefined {
-  const jp = join(dir, 'state.json');
-  if (!existsSync(jp)) return undefined;
-  const j = JSON.parse(readFileSync(jp, 'utf8')) as { step: number; elapsed: number; history: TrainState['history']; model: ModelConfig; sha256: string; tensors: { name: string; shape: number[]; offset: number }[] };
-  if (JSON.stringify(j.model) !== JSON.stringify(model)) throw new GdfoError('BAD_STATE', `pretrain: ${jp} belongs to another model configuration; use another --state directory`);
-  const bytes = new Uint8Array(readFileSync(join(dir, 'state.bin')));
-  if (sha256(bytes) !== j.sha256) throw new GdfoError('BAD_STATE', `pretrain: ${join(dir, 'state.bin')} does not match its sha256`);
-  const s: TrainState = { step: j.step, elapsed: j.elapsed, history: j.history, weights: {}, m: {}, v: {} };
-  for (const t of j.tensors) {
-    const [kind, name] = [t.name.slice(0, 1), t.name.slice(2)];
-    const size = t.shape.reduce((a, b) => a * b, 1);
-    const target = kind === 'w' ? s.weights : kind === 'm' ? s.m : s.v;
-    target[name] = tf.tensor(unpackTensor(bytes, 'float32', t.offset, size), t.shape);
-  }
-  return s;
-}
-
-function fmtTime(s: number): string {
-  const m = Math.floor(s / 60);
-  return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
-}
-
 export function pretrain(o: PretrainOptions): PretrainResult {
   const cfg = o.model;
   const data = prepareData(o.stateDir, cfg.vocabSize, o.log);
@@ -194,77 +164,26 @@ export function pretrain(o: PretrainOptions): PretrainResult {
   const evalBatches: MlmBatch[] = [];
   for (let i = 0; i < Math.ceil(o.evalRows / o.batch); i++) evalBatches.push(makeMlmBatch(data.heldOut, V, o.batch, o.seq, `${o.seed}/heldout/${i}`));
 
-  let state = loadState(o.stateDir, cfg);
-  if (state) o.log(`pretrain: resuming ${cfg.name} at step ${state.step}/${o.steps} from ${o.stateDir}`);
-  else {
-    const rng = createRng(`${o.seed}/init/${cfg.name}`);
-    const weights = initWeights(cfg, () => rng.gaussian());
-    const zeros = (): Weights => Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, tf.zerosLike(t)]));
-    state = { step: 0, weights, m: zeros(), v: zeros(), elapsed: 0, history: [] };
-  }
+  const rng = createRng(`${o.seed}/init/${cfg.name}`);
+  const trained = trainLoop({
+    model: cfg,
+    init: () => initWeights(cfg, () => rng.gaussian()),
+    loss: (model, step) => mlmLoss(model, makeMlmBatch(data.train, V, o.batch, o.seq, `${o.seed}/train/${step}`)).loss,
+    evaluate: (model) => evaluateMlm(model, evalBatches),
+    steps: o.steps,
+    lr: o.lr,
+    warmup: o.warmup,
+    weightDecay: o.weightDecay,
+    evalEvery: o.evalEvery,
+    saveEvery: o.saveEvery,
+    stateDir: o.stateDir,
+    what: 'pretrain',
+    log: o.log,
+  });
   const names = weightShapes(cfg).map(([n]) => n);
-  const vars: Record<string, tf.Variable> = {};
-  for (const n of names) {
-    vars[n] = tf.variable(state.weights[n]!, true, `${cfg.name}/${n}`);
-    state.weights[n]!.dispose();
-  }
-  const model = new MaskedLM(cfg, vars);
-  const m = state.m;
-  const v = state.v;
-  const b1 = 0.9;
-  const b2 = 0.98;
-  const eps = 1e-6;
-  const decayed = new Set(names.filter((n) => weightShapes(cfg).find(([x]) => x === n)![1].length === 2 && n !== 'pos_emb'));
-  const t0 = performance.now();
-  const startStep = state.step;
-  let lastSave = performance.now();
-  let runningLoss = NaN;
-  const varList = names.map((n) => vars[n]!);
-  for (let step = state.step; step < o.steps; step++) {
-    const lr = step < o.warmup ? (o.lr * (step + 1)) / o.warmup : o.lr * Math.max(0.1, 1 - (0.9 * (step - o.warmup)) / Math.max(1, o.steps - o.warmup));
-    const batch = makeMlmBatch(data.train, V, o.batch, o.seq, `${o.seed}/train/${step}`);
-    const lossValue = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => mlmLoss(model, batch).loss, varList);
-      const sq = tf.addN(names.map((n) => tf.sum(tf.square(grads[vars[n]!.name]!))));
-      const norm = Math.sqrt(sq.dataSync()[0]!);
-      const clip = norm > 1 ? 1 / norm : 1;
-      const t = step + 1;
-      const c1 = 1 - b1 ** t;
-      const c2 = 1 - b2 ** t;
-      for (const n of names) {
-        const g = tf.mul(grads[vars[n]!.name]!, clip);
-        const mn = tf.add(tf.mul(m[n]!, b1), tf.mul(g, 1 - b1));
-        const vn = tf.add(tf.mul(v[n]!, b2), tf.mul(tf.square(g), 1 - b2));
-        let upd = tf.div(tf.div(mn, c1), tf.add(tf.sqrt(tf.div(vn, c2)), eps));
-        if (decayed.has(n)) upd = tf.add(upd, tf.mul(vars[n]!, o.weightDecay));
-        vars[n]!.assign(tf.sub(vars[n]!, tf.mul(upd, lr)));
-        m[n]!.dispose();
-        v[n]!.dispose();
-        m[n] = tf.keep(mn);
-        v[n] = tf.keep(vn);
-      }
-      return value.dataSync()[0]!;
-    });
-    runningLoss = Number.isNaN(runningLoss) ? lossValue : 0.98 * runningLoss + 0.02 * lossValue;
-    state.step = step + 1;
-    const done = state.step;
-    const elapsed = (performance.now() - t0) / 1000;
-    if (done % 10 === 0 || done === o.steps) {
-      const rate = (done - startStep) / elapsed;
-      o.log(`step ${done}/${o.steps} loss ${runningLoss.toFixed(4)} lr ${lr.toExponential(2)} ${(1000 / rate).toFixed(0)} ms/step elapsed ${fmtTime(state.elapsed + elapsed)} eta ${fmtTime((o.steps - done) / rate)} tensors ${tf.memory().numTensors}`);
-    }
-    if (done % o.evalEvery === 0 || done === o.steps) {
-      const e = evaluateMlm(model, evalBatches);
-      state.history.push({ step: done, accuracy: e.accuracy, loss: e.loss });
-      o.log(`eval step ${done}: held-out masked-token accuracy ${e.accuracy.toFixed(4)} loss ${e.loss.toFixed(4)}`);
-    }
-    if (done === o.steps || performance.now() - lastSave > o.saveEvery * 1000) {
-      saveState(o.stateDir, { ...state, weights: vars, elapsed: state.elapsed + (performance.now() - t0) / 1000 }, cfg);
-      lastSave = performance.now();
-      o.log(`saved training state at step ${done}`);
-    }
-  }
-  const wallSeconds = state.elapsed + (performance.now() - t0) / 1000;
+  const vars = trained.weights;
+  const wallSeconds = trained.wallSeconds;
+  const history = trained.history;
   // Ship a float16 checkpoint: round in memory first so that the shipped weights are exactly these.
   const frozen = new MaskedLM(cfg, Object.fromEntries(names.map((n) => [n, tf.clone(vars[n]!)])));
   roundWeightsToHalf(frozen);
@@ -282,7 +201,7 @@ export function pretrain(o: PretrainOptions): PretrainResult {
     wallSeconds: Math.round(wallSeconds),
     backend: tf.getBackend(),
     heldOut: { rows: evalBatches.length * o.batch, maskedTokens: evalBatches.reduce((a, b) => a + b.targets.length, 0), accuracy: final.accuracy, loss: final.loss },
-    history: state.history,
+    history,
     corpus: { sha256: data.corpusSha256, sources: data.sources, trainTokens: data.train.length, heldOutTokens: data.heldOut.length, split: 'every 50th document held out' },
     command: o.command,
   };
@@ -290,7 +209,6 @@ export function pretrain(o: PretrainOptions): PretrainResult {
   writeFileSync(join(o.out, 'MODEL_CARD.md'), modelCard(cfg, meta));
   frozen.dispose();
   tf.dispose(Object.values(vars));
-  tf.dispose([...Object.values(m), ...Object.values(v)]);
   return { steps: o.steps, heldOutAccuracy: final.accuracy, heldOutLoss: final.loss, wallSeconds, tokensSeen: meta.tokensSeen };
 }
 

@@ -216,6 +216,32 @@ describe('harmonizers', () => {
     expect(Math.hypot(...moved)).toBeCloseTo(0.2 * Math.sqrt(12), 10);
     expect(h.state!()).toEqual({ accepted: 1, refused: 1 });
   });
+
+  it('mean-shift with a window trusts the mean agreement of the last generations, and resumes with it', async () => {
+    const strategy = new FixedMean(12, 5, 0.2);
+    const student = new SyntheticStudent(world, { seed: 2 });
+    const gen = genFor(strategy, student);
+    gen.ctx.tracking.agreement.push({ generation: 0, spearman: 0, cosine: NaN });
+    const step = async (h: ReturnType<typeof meanShift>, rho: number) => {
+      gen.ctx.tracking.agreement[0]!.spearman = rho;
+      const before = Math.hypot(...strategy.mean());
+      await h.afterTell!(gen);
+      return Math.hypot(...strategy.mean()) !== before;
+    };
+    const h = meanShift({ threshold: 0.5, window: 3 });
+    // 0.8 and 0.8 would each pass alone; the window is not full yet
+    expect([await step(h, 0.8), await step(h, 0.8)]).toEqual([false, false]);
+    expect(await step(h, 0.1)).toBe(true); // mean 0.567
+    const saved = h.state!();
+    expect(saved).toEqual({ accepted: 1, refused: 2, recent: [0.8, 0.8, 0.1] });
+    // a resumed harmonizer decides as the uninterrupted one: (0.8 + 0.1 + 0.1) / 3 = 0.33, then 0.1 + 0.1 + 0.95
+    const resumed = meanShift({ threshold: 0.5, window: 3 });
+    resumed.restore!(saved);
+    expect([await step(resumed, 0.1), await step(resumed, 0.95)]).toEqual([false, false]);
+    expect(await step(resumed, 0.9)).toBe(true); // (0.1 + 0.95 + 0.9) / 3 = 0.65
+    expect(resumed.state!()).toEqual({ accepted: 2, refused: 4, recent: [0.1, 0.95, 0.9] });
+    expect(() => meanShift({ window: 0 })).toThrow('harmonizer.window: expected an integer ≥ 1, got 0');
+  });
 });
 
 describe('GDFO on a synthetic black box the student can represent exactly', () => {

@@ -12,11 +12,11 @@
  * `--generator projected` ties the student's prompt generator to the teacher-side projection (see
  * `createLocalStudent`'s `projection`); `--generator aligned` also starts it from the vocabulary alignment of
  * the teacher's embeddings onto the student's (`alignTo`), so epoch 0 shows what the student knows of the
- * teacher's response before distilling anything.
+ * teacher's response before distilling anything. `--student DIR` measures another student (a pre-distilled one).
  */
 import { createContainer, createRng } from '@gdfo/core';
 import { ceFitness, registerLosses, spearman } from '@gdfo/distill';
-import { initBackend, shippedCheckpoint } from '@gdfo/models';
+import { initBackend, resolveModelPath, shippedCheckpoint } from '@gdfo/models';
 import { createLocalStudent, createLocalTeacher } from '@gdfo/adapter-local';
 import { ShallowProjectionSpace, labelsOf } from '@gdfo/pipeline';
 import { getTask } from '@gdfo/tasks';
@@ -36,6 +36,8 @@ export async function run(args: string[]): Promise<void> {
   const dim = Number(arg(args, 'dim', '500'));
   const lr = Number(arg(args, 'lr', '0.01'));
   const generator = arg(args, 'generator', 'free');
+  // --student NAME|DIR: another student (e.g. one pre-distilled with `npm run predistill -w @gdfo/models`)
+  const studentPath = resolveModelPath(arg(args, 'student', 'student'));
   if (generator !== 'free' && generator !== 'projected' && generator !== 'aligned') throw new Error(`--generator: expected free, projected or aligned, got ${generator}`);
   const t0 = performance.now();
   const backend = await initBackend();
@@ -66,7 +68,7 @@ export async function run(args: string[]): Promise<void> {
   registerLosses(registry);
   const kd = registry.resolveSync<DistillationLoss>('loss', 'kd', { tau: 2, beta: 0.5 });
   const projection = { matrix: space.projection.matrix, rows: space.projection.rows, width: teacher.info.width ?? 0, std: space.projection.std };
-  const student = await createLocalStudent({ checkpoint: shippedCheckpoint('student'), dim, template: task.template, verbalizer: task.verbalizer, promptLength, maxLength, lr, seed, ...(generator !== 'free' ? { projection } : {}), ...(generator === 'aligned' ? { alignTo: shippedCheckpoint('teacher') } : {}) });
+  const student = await createLocalStudent({ checkpoint: studentPath, dim, template: task.template, verbalizer: task.verbalizer, promptLength, maxLength, lr, seed, ...(generator !== 'free' ? { projection } : {}), ...(generator === 'aligned' ? { alignTo: shippedCheckpoint('teacher') } : {}) });
   const inSample = Array.from({ length: Math.min(100, samples) }, (_, i) => i);
   const heldOut = Array.from({ length: holdout }, (_, i) => samples + i);
   const studentLoss = async (idx: number[]) => {
@@ -107,6 +109,7 @@ export async function run(args: string[]): Promise<void> {
       bench: 'agreement',
       task: taskName,
       generator,
+      student: studentPath,
       backend,
       samples,
       holdout,

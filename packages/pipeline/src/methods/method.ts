@@ -58,7 +58,7 @@ export interface MethodOptions {
   fitness?: string;
   student?: Student;
   harmonizer?: string;
-  /** The harmonizer's options: the built-ins' (step, trust, threshold, kappa) or a plugin harmonizer's own. */
+  /** The harmonizer's options: the built-ins' (step, trust, threshold, window, kappa) or a plugin harmonizer's own. */
   harmonizerOptions?: HarmonizerOptions & Readonly<Record<string, unknown>>;
   distillLoss?: string;
   distillLossOptions?: Record<string, unknown>;
