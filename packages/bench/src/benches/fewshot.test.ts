@@ -1,4 +1,7 @@
-import { cellCost, dealCells, measuredSecondsPerUnit } from './fewshot.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cellCost, checkDefaultPair, dealCells, measuredSecondsPerUnit } from './fewshot.js';
 
 describe('fewshot --jobs', () => {
   it('deals cells longest first onto the least loaded process (LPT), keeping input order among equal costs', () => {
@@ -56,5 +59,24 @@ describe('fewshot wall-time from finished cells', () => {
   it('gives nothing below the minimum number of cells (the probe is used then)', () => {
     expect(measuredSecondsPerUnit([{ config: cell('bbt'), result: { calls: 2000, seconds: 500 } }], like, sizeOf, 1.4)).toBeUndefined();
     expect(measuredSecondsPerUnit([], like, sizeOf, 1.4, 1)).toBeUndefined();
+  });
+});
+
+describe('fewshot results folder', () => {
+  it('records the default pair on first use and refuses a folder of another default pair in one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gdfo-fewshot-pair-'));
+    try {
+      const pair = { teacher: 'mlm-4x256', student: 'mlm-2x128' };
+      checkDefaultPair(dir, pair);
+      expect(JSON.parse(readFileSync(join(dir, 'defaults.json'), 'utf8'))).toEqual(pair);
+      expect(() => checkDefaultPair(dir, pair)).not.toThrow();
+      expect(() => checkDefaultPair(dir, { ...pair, student: 'mlm-2x128-kd' })).toThrow(
+        `${join(dir, 'defaults.json')}: this folder's default cells ran on mlm-4x256 → mlm-2x128, today's default pair is mlm-4x256 → mlm-2x128-kd; use another --results folder`,
+      );
+      writeFileSync(join(dir, 'defaults.json'), '{not json');
+      expect(() => checkDefaultPair(dir, pair)).toThrow(/defaults\.json: expected \{"teacher": …, "student": …\}/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

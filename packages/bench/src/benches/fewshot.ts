@@ -52,6 +52,28 @@ function importRecords(files: readonly string[], resultsPath: string): void {
   }
 }
 
+/**
+ * Cells that name no teacher ran on the default pair of their day, and their ids do not say which: a results
+ * folder records that pair in `defaults.json` when first used, and a later run whose default pair differs is
+ * refused (in one line naming the file) instead of taking the other pair's cells as its own.
+ */
+export function checkDefaultPair(resultsDir: string, pair: { readonly teacher: string; readonly student: string }): void {
+  const file = join(resultsDir, 'defaults.json');
+  if (!existsSync(file)) {
+    writeFileSync(file, JSON.stringify({ teacher: pair.teacher, student: pair.student }) + '\n');
+    return;
+  }
+  let held: { teacher?: unknown; student?: unknown };
+  try {
+    held = JSON.parse(readFileSync(file, 'utf8')) as typeof held;
+  } catch (err) {
+    throw new Error(`${file}: expected {"teacher": …, "student": …} (${(err as Error).message})`);
+  }
+  if (held.teacher !== pair.teacher || held.student !== pair.student) {
+    throw new Error(`${file}: this folder's default cells ran on ${String(held.teacher)} → ${String(held.student)}, today's default pair is ${pair.teacher} → ${pair.student}; use another --results folder`);
+  }
+}
+
 /** Seconds per teacher call on this machine, measured on a few calls. */
 async function probeCallSeconds(teacherModel: string, promptLength: number, maxLength: number): Promise<number> {
   await initBackend();
@@ -180,6 +202,7 @@ export async function run(args: string[]): Promise<void> {
   const queue = arg(args, 'queue', '');
   for (const m of methods) if (!METHOD_SPECS[m]) throw new Error(`--methods: unknown method "${m}"; known: ${Object.keys(METHOD_SPECS).join(', ')}`);
   mkdirSync(resultsDir, { recursive: true });
+  checkDefaultPair(resultsDir, { teacher: DEFAULT_TEACHER, student: DEFAULT_STUDENT });
   const resultsPath = join(resultsDir, 'fewshot.jsonl');
   // The kernels are part of a cell: native and wasm matrix products differ by float rounding.
   await initBackend();
