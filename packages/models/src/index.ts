@@ -16,7 +16,7 @@ export * from './shipped.js';
 export * from './tiny.js';
 export { main as pretrainCli, parseArgs as parsePretrainArgs } from './pretrain-cli.js';
 export { trainLoop, scheduledLr } from './train-loop.js';
-export type { TrainLoopOptions, TrainLoopResult } from './train-loop.js';
+export type { MlmRunOptions, TrainLoopOptions, TrainLoopResult } from './train-loop.js';
 export { saveHuggingFace } from './hf-save.js';
 export type { SaveHuggingFaceOptions } from './hf-save.js';
 export { predistill, kdMlmLoss, compareToTeacher } from './predistill.js';

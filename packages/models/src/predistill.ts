@@ -18,34 +18,20 @@ import type { LoadedModel } from './loaded.js';
 import { MaskedLM, weightShapes, type Weights } from './model.js';
 import { encodeCorpus, makeMlmBatch, type MlmBatch } from './pretrain.js';
 import { WordPieceTokenizer } from './tokenizer.js';
-import { trainLoop } from './train-loop.js';
+import { trainLoop, type MlmRunOptions } from './train-loop.js';
 import { roundWeightsToHalf, saveCheckpoint, writeFileAtomic } from './checkpoint.js';
 import { isHuggingFaceFolder } from './hf.js';
 
-export interface PredistillOptions {
+export interface PredistillOptions extends MlmRunOptions {
   readonly teacher: LoadedModel;
   /** Loaded from a Hugging Face folder, the result is a Hugging Face folder too; otherwise a gdfo-mlm checkpoint. */
   readonly student: LoadedModel;
   /** The unlabeled text (default: `buildCorpus()`, the npm-shipped corpus); every 50th document is held out. */
   readonly corpus?: Corpus;
-  readonly out: string;
-  readonly stateDir: string;
-  readonly steps: number;
-  readonly batch: number;
-  readonly seq: number;
-  readonly lr: number;
-  readonly warmup: number;
-  readonly weightDecay: number;
   /** τ of the soft labels (default in the CLI: 2). */
   readonly temperature: number;
   /** Weight of the MLM cross-entropy on the true tokens (0: soft labels only). */
   readonly hardWeight: number;
-  readonly seed: number;
-  readonly evalEvery: number;
-  readonly saveEvery: number;
-  readonly evalRows: number;
-  readonly command: string;
-  readonly log: (line: string) => void;
 }
 
 /** The held-out figures of a student against its teacher (τ = 1). */
@@ -140,6 +126,7 @@ export function predistill(o: PredistillOptions): PredistillResult {
   o.log(`predistill: teacher ${o.teacher.path ?? teacher.config.name} (held-out accuracy ${teacherAccuracy.toFixed(4)}) → student ${o.student.path ?? cfg.name}: before ${fmt(before)}`);
   const names = weightShapes(cfg).map(([n]) => n);
   const trained = trainLoop({
+    ...o,
     model: cfg,
     init: (): Weights => Object.fromEntries(names.map((n) => [n, tf.clone(o.student.model.weights[n]!)])),
     loss: (model, step) => {
@@ -147,15 +134,7 @@ export function predistill(o: PredistillOptions): PredistillResult {
       return kdMlmLoss(logitsAt(model, b), logitsAt(teacher, b), b.targets, o.temperature, o.hardWeight);
     },
     evaluate: (model) => ({ ...compareToTeacher(model, teacher, evalBatches) }),
-    steps: o.steps,
-    lr: o.lr,
-    warmup: o.warmup,
-    weightDecay: o.weightDecay,
-    evalEvery: o.evalEvery,
-    saveEvery: o.saveEvery,
-    stateDir: o.stateDir,
     what: 'predistill',
-    log: o.log,
   });
   // Written in float16 like the source folder: round first, so that the figures below are the written weights'.
   const frozen = new MaskedLM(cfg, Object.fromEntries(names.map((n) => [n, tf.clone(trained.weights[n]!)])));

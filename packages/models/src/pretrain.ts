@@ -11,7 +11,7 @@ import { createRng, GdfoError } from '@gdfo/core';
 import { buildCorpus, type Corpus, type CorpusSource } from './corpus.js';
 import { defaultPromptTokens } from './loaded.js';
 import { roundWeightsToHalf, saveCheckpoint, writeFileAtomic } from './checkpoint.js';
-import { trainLoop } from './train-loop.js';
+import { trainLoop, type MlmRunOptions } from './train-loop.js';
 import { MaskedLM, initWeights, weightShapes, type ModelConfig, type Weights } from './model.js';
 import { CLS_ID, MASK_ID, SEP_ID, VERBALIZER_WORDS, WordPieceTokenizer, countWords, trainWordPiece, type Tokenizer } from './tokenizer.js';
 
@@ -20,22 +20,8 @@ export const MODEL_PRESETS: Record<'teacher' | 'student', ModelConfig> = {
   student: { name: 'gdfo-student-tiny', vocabSize: 8192, hidden: 64, layers: 2, heads: 2, ffn: 256, maxPositions: 128 },
 };
 
-export interface PretrainOptions {
+export interface PretrainOptions extends MlmRunOptions {
   readonly model: ModelConfig;
-  readonly out: string;
-  readonly stateDir: string;
-  readonly steps: number;
-  readonly batch: number;
-  readonly seq: number;
-  readonly lr: number;
-  readonly warmup: number;
-  readonly weightDecay: number;
-  readonly seed: number;
-  readonly evalEvery: number;
-  readonly saveEvery: number;
-  readonly evalRows: number;
-  readonly command: string;
-  readonly log: (line: string) => void;
 }
 
 export interface PretrainResult {
@@ -166,19 +152,11 @@ export function pretrain(o: PretrainOptions): PretrainResult {
 
   const rng = createRng(`${o.seed}/init/${cfg.name}`);
   const trained = trainLoop({
-    model: cfg,
+    ...o,
     init: () => initWeights(cfg, () => rng.gaussian()),
     loss: (model, step) => mlmLoss(model, makeMlmBatch(data.train, V, o.batch, o.seq, `${o.seed}/train/${step}`)).loss,
     evaluate: (model) => evaluateMlm(model, evalBatches),
-    steps: o.steps,
-    lr: o.lr,
-    warmup: o.warmup,
-    weightDecay: o.weightDecay,
-    evalEvery: o.evalEvery,
-    saveEvery: o.saveEvery,
-    stateDir: o.stateDir,
     what: 'pretrain',
-    log: o.log,
   });
   const names = weightShapes(cfg).map(([n]) => n);
   const vars = trained.weights;

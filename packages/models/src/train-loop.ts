@@ -12,7 +12,32 @@ import { GdfoError } from '@gdfo/core';
 import { packTensors, sha256, unpackTensor, writeFileAtomic } from './checkpoint.js';
 import { MaskedLM, weightShapes, type ModelConfig, type Weights } from './model.js';
 
-export interface TrainLoopOptions {
+/** What a masked-LM training run (pretraining or pre-distillation) is told. */
+export interface MlmRunOptions {
+  /** Where the result is written. */
+  readonly out: string;
+  /** The resumable training state's folder. */
+  readonly stateDir: string;
+  readonly steps: number;
+  /** Windows per step and their length in tokens ([CLS] … [SEP]). */
+  readonly batch: number;
+  readonly seq: number;
+  readonly lr: number;
+  readonly warmup: number;
+  readonly weightDecay: number;
+  /** Batches, masks and (pretraining) the initial weights are pure functions of it and the step. */
+  readonly seed: number;
+  readonly evalEvery: number;
+  /** Seconds between state saves (and at the end). */
+  readonly saveEvery: number;
+  /** Held-out windows evaluated. */
+  readonly evalRows: number;
+  /** The command that rebuilds the result (written into its metadata). */
+  readonly command: string;
+  readonly log: (line: string) => void;
+}
+
+export interface TrainLoopOptions extends Pick<MlmRunOptions, 'steps' | 'lr' | 'warmup' | 'weightDecay' | 'evalEvery' | 'saveEvery' | 'stateDir' | 'log'> {
   /** The model trained (its shapes; also what a saved state must match). */
   readonly model: ModelConfig;
   /** The starting weights of a fresh run (not called when a state is resumed); the loop takes ownership. */
@@ -21,17 +46,8 @@ export interface TrainLoopOptions {
   readonly loss: (model: MaskedLM, step: number) => tf.Scalar;
   /** Figures logged and kept in the history every `evalEvery` steps and at the end. */
   readonly evaluate: (model: MaskedLM) => Record<string, number>;
-  readonly steps: number;
-  readonly lr: number;
-  readonly warmup: number;
-  readonly weightDecay: number;
-  readonly evalEvery: number;
-  /** Seconds between state saves (and at the end). */
-  readonly saveEvery: number;
-  readonly stateDir: string;
   /** Names the run in log lines and errors ('pretrain', 'predistill'). */
   readonly what: string;
-  readonly log: (line: string) => void;
 }
 
 export interface TrainLoopResult {
