@@ -7,12 +7,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, GdfoError } from '@gdfo/core';
+import { createRng } from '@gdfo/core';
 import { buildCorpus, type Corpus, type CorpusSource } from './corpus.js';
 import { defaultPromptTokens } from './loaded.js';
 import { roundWeightsToHalf, saveCheckpoint, writeFileAtomic } from './checkpoint.js';
 import { trainLoop, type MlmRunOptions } from './train-loop.js';
-import { MaskedLM, initWeights, weightShapes, type ModelConfig, type Weights } from './model.js';
+import { MaskedLM, initWeights, weightShapes, type ModelConfig } from './model.js';
 import { CLS_ID, MASK_ID, SEP_ID, VERBALIZER_WORDS, WordPieceTokenizer, countWords, trainWordPiece, type Tokenizer } from './tokenizer.js';
 
 export const MODEL_PRESETS: Record<'teacher' | 'student', ModelConfig> = {
