@@ -11,6 +11,7 @@ import { makeMlmBatch } from './pretrain.js';
 import { shippedCheckpoint } from './shipped.js';
 import { tinyModel } from './tiny.js';
 import { scheduledLr } from './train-loop.js';
+import { main as predistillCli } from './predistill-cli.js';
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' });
@@ -155,4 +156,11 @@ test('saveHuggingFace writes a folder that loads back to the same weights (F32 e
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the predistill command refuses bad arguments in one line before loading anything', async () => {
+  await expect(predistillCli(['--steps', '10'])).rejects.toThrow('predistill: --out DIR is required (the distilled student is written there as a Hugging Face folder)');
+  await expect(predistillCli(['--out', '/nonexistent/x', '--steps', 'ten'])).rejects.toThrow("predistill: --steps must be a number, got 'ten'");
+  await expect(predistillCli(['--out', '/nonexistent/x', '--temperature', '0'])).rejects.toThrow('predistill: --temperature must be > 0, got 0');
+  await expect(predistillCli(['--out'])).rejects.toThrow('predistill: option --out needs a value');
 });
