@@ -10,7 +10,7 @@ export * from './hf.js';
 export * from './cloze.js';
 export * from './corpus.js';
 export * from './half.js';
-export { MODEL_PRESETS, pretrain, prepareData, encodeCorpus, makeMlmBatch, mlmLoss, evaluateMlm } from './pretrain.js';
+export { MODEL_PRESETS, pretrain, prepareData, encodeCorpus, makeMlmBatch, mlmLoss, crossEntropy, evaluateMlm } from './pretrain.js';
 export type { PretrainOptions, PretrainResult, MlmBatch } from './pretrain.js';
 export * from './shipped.js';
 export * from './tiny.js';

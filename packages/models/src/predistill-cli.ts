@@ -8,19 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { GdfoError } from '@gdfo/core';
 import { initBackend } from './backend.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { parseArgs } from './pretrain-cli.js';
+import { numberOptions, parseArgs } from './pretrain-cli.js';
 import { predistill } from './predistill.js';
 import { resolveModelPath } from './shipped.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
   const a = parseArgs(argv, 'predistill');
   if (!a.out) throw new GdfoError('BAD_ARGUMENT', 'predistill: --out DIR is required (the distilled student is written there as a Hugging Face folder)');
-  const num = (k: string, d: number): number => {
-    if (a[k] === undefined) return d;
-    const v = Number(a[k]);
-    if (!Number.isFinite(v)) throw new GdfoError('BAD_ARGUMENT', `predistill: --${k} must be a number, got '${a[k]}'`);
-    return v;
-  };
+  const num = numberOptions(a, 'predistill');
   const backend = await initBackend({ prefer: a.backend ?? process.env.GDFO_BACKEND });
   const teacherName = a.teacher ?? 'teacher';
   const studentName = a.student ?? 'student';

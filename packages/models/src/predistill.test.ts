@@ -123,7 +123,7 @@ describe('predistill on tiny models', () => {
   test('a student with another vocabulary is refused in one line', () => {
     const o = base('/nonexistent', 1);
     const other = tinyModel({ seed: 'student', hidden: 8 });
-    const bigger = { ...other, model: other.model, tokenizer: loadCheckpoint(shippedCheckpoint('student')).tokenizer };
+    const bigger = { ...other, tokenizer: loadCheckpoint(shippedCheckpoint('student')).tokenizer };
     expect(() => predistill({ ...o, student: bigger })).toThrow(/^predistill: .* must share one WordPiece vocabulary/);
   });
 });

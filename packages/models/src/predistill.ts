@@ -16,7 +16,7 @@ import { buildCorpus, type Corpus } from './corpus.js';
 import { saveHuggingFace } from './hf-save.js';
 import type { LoadedModel } from './loaded.js';
 import { MaskedLM, weightShapes, type Weights } from './model.js';
-import { encodeCorpus, makeMlmBatch, type MlmBatch } from './pretrain.js';
+import { crossEntropy, encodeCorpus, makeMlmBatch, type MlmBatch } from './pretrain.js';
 import { WordPieceTokenizer } from './tokenizer.js';
 import { trainLoop, type MlmRunOptions } from './train-loop.js';
 import { roundWeightsToHalf, saveCheckpoint, writeFileAtomic } from './checkpoint.js';
@@ -65,11 +65,7 @@ export function kdMlmLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D
   const logPt = tf.logSoftmax(tf.div(teacherLogits, temperature));
   const logPs = tf.logSoftmax(tf.div(studentLogits, temperature));
   let loss = tf.mul(tf.div(tf.sum(tf.mul(pt, tf.sub(logPt, logPs))), rows), temperature * temperature) as tf.Scalar;
-  if (hardWeight > 0) {
-    const oh = tf.oneHot(tf.tensor1d(targets, 'int32'), studentLogits.shape[1]);
-    const ce = tf.div(tf.neg(tf.sum(tf.mul(oh, tf.logSoftmax(studentLogits)))), rows);
-    loss = tf.add(loss, tf.mul(ce, hardWeight));
-  }
+  if (hardWeight > 0) loss = tf.add(loss, tf.mul(crossEntropy(studentLogits, targets), hardWeight));
   return loss;
 }
 
@@ -86,9 +82,7 @@ export function compareToTeacher(student: MaskedLM, teacher: MaskedLM, batches: 
     const [l, k, ps, pt] = tf.tidy(() => {
       const s = logitsAt(student, b);
       const t = logitsAt(teacher, b);
-      const oh = tf.oneHot(tf.tensor1d(b.targets, 'int32'), student.config.vocabSize);
-      const lossSum = tf.neg(tf.sum(tf.mul(oh, tf.logSoftmax(s))));
-      return [lossSum, tf.mul(kdMlmLoss(s, t, b.targets, 1, 0), b.rows.length), tf.argMax(s, 1), tf.argMax(t, 1)];
+      return [tf.mul(crossEntropy(s, b.targets), b.rows.length), tf.mul(kdMlmLoss(s, t, b.targets, 1, 0), b.rows.length), tf.argMax(s, 1), tf.argMax(t, 1)];
     });
     const sp = ps.dataSync();
     const tp = pt.dataSync();

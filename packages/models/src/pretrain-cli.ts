@@ -29,6 +29,16 @@ export function parseArgs(argv: readonly string[], what = 'pretrain'): Record<st
   return out;
 }
 
+/** A reader of numeric options out of `parseArgs`'s result: `--k` as a number, `d` when absent, one-line error otherwise. */
+export function numberOptions(a: Record<string, string>, what: string): (k: string, d: number) => number {
+  return (k, d) => {
+    if (a[k] === undefined) return d;
+    const v = Number(a[k]);
+    if (!Number.isFinite(v)) throw new GdfoError('BAD_ARGUMENT', `${what}: --${k} must be a number, got '${a[k]}'`);
+    return v;
+  };
+}
+
 const DEFAULTS = {
   teacher: { steps: 1900, lr: 1.5e-3 },
   student: { steps: 2000, lr: 2e-3 },
@@ -39,12 +49,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const which = a.model;
   if (which !== 'teacher' && which !== 'student') throw new GdfoError('BAD_ARGUMENT', `pretrain: --model must be 'teacher' or 'student', got '${String(which)}'`);
   const cfg = MODEL_PRESETS[which];
-  const num = (k: string, d: number): number => {
-    if (a[k] === undefined) return d;
-    const v = Number(a[k]);
-    if (!Number.isFinite(v)) throw new GdfoError('BAD_ARGUMENT', `pretrain: --${k} must be a number, got '${a[k]}'`);
-    return v;
-  };
+  const num = numberOptions(a, 'pretrain');
   const backend = await initBackend({ prefer: a.backend ?? process.env.GDFO_BACKEND ?? 'wasm' });
   const steps = num('steps', DEFAULTS[which].steps);
   const seed = num('seed', 1);

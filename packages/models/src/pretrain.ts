@@ -40,13 +40,16 @@ interface TokenStreams {
   readonly tokenizer: WordPieceTokenizer;
 }
 
+/** Every 50th document of the corpus is held out (for the figures, never trained on). */
+const isHeldOut = (doc: number): boolean => doc % 50 === 49;
+
 /** Builds (or reloads from the state directory) the tokenizer and the encoded train / held-out streams. */
 export function prepareData(stateDir: string, vocabSize: number, log: (l: string) => void): TokenStreams {
   mkdirSync(stateDir, { recursive: true });
   const corpus = buildCorpus();
   const vocabPath = join(stateDir, `vocab-${vocabSize}.txt`);
   let tokenizer: WordPieceTokenizer;
-  const train = corpus.documents.filter((_, i) => i % 50 !== 49); // the documents encodeCorpus trains on
+  const train = corpus.documents.filter((_, i) => !isHeldOut(i)); // the documents encodeCorpus trains on
   if (existsSync(vocabPath)) tokenizer = WordPieceTokenizer.fromVocabText(readFileSync(vocabPath, 'utf8'), vocabPath);
   else {
     log(`tokenizer: training WordPiece (${vocabSize}) on ${train.length} documents`);
@@ -63,7 +66,7 @@ export function prepareData(stateDir: string, vocabSize: number, log: (l: string
 export function encodeCorpus(corpus: Corpus, tokenizer: Tokenizer, log: (l: string) => void): Omit<TokenStreams, 'tokenizer'> {
   const train: string[] = [];
   const held: string[] = [];
-  corpus.documents.forEach((d, i) => (i % 50 === 49 ? held : train).push(d));
+  corpus.documents.forEach((d, i) => (isHeldOut(i) ? held : train).push(d));
   const encode = (docs: string[]) => {
     const parts: number[] = [];
     for (const d of docs) {
@@ -118,10 +121,13 @@ export function makeMlmBatch(stream: Int32Array, vocabSize: number, batch: numbe
 export function mlmLoss(model: MaskedLM, b: MlmBatch): { loss: tf.Scalar; logits: tf.Tensor2D } {
   const h = model.forward(b, { outRows: b.rows });
   const logits = model.vocabLogits(h);
-  const logp = tf.logSoftmax(logits);
-  const oh = tf.oneHot(tf.tensor1d(b.targets, 'int32'), model.config.vocabSize);
-  const loss = tf.div(tf.neg(tf.sum(tf.mul(oh, logp))), b.rows.length) as tf.Scalar;
-  return { loss, logits };
+  return { loss: crossEntropy(logits, b.targets), logits };
+}
+
+/** Mean cross-entropy of `logits` [rows, V] against the target ids (call inside tidy / a gradient function). */
+export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+  const oh = tf.oneHot(tf.tensor1d(targets, 'int32'), logits.shape[1]);
+  return tf.div(tf.neg(tf.sum(tf.mul(oh, tf.logSoftmax(logits)))), targets.length) as tf.Scalar;
 }
 
 /** Held-out masked-token accuracy and loss over fixed batches. */
