@@ -68,3 +68,27 @@ describe('bench fewshot --import', () => {
     }
   }, 120_000);
 });
+
+describe('bench fewshot --jobs 1', () => {
+  it('says on stderr when each cell starts and ends, as the --jobs children do, and records the cell', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gdfo-fewshot-one-'));
+    const errors: string[] = [];
+    const { log, error } = console;
+    console.log = () => undefined;
+    console.error = (s: unknown) => void errors.push(String(s));
+    try {
+      await run(['--tasks', 'rte', '--methods', 'manual', '--seeds', '42', '--results', dir, '--jobs', '1']);
+    } finally {
+      console.log = log;
+      console.error = error;
+    }
+    try {
+      const started = errors.filter((l) => /^fewshot: rte\/manual\/42 started \(\d\d:\d\d:\d\d\)$/.test(l));
+      const done = errors.filter((l) => /^fewshot: rte\/manual\/42 done in \d+(\.\d+)? s: test accuracy 0\.\d{4}$/.test(l));
+      expect([started.length, done.length]).toEqual([1, 1]);
+      expect(readFileSync(join(dir, 'fewshot.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});

@@ -36,6 +36,18 @@ function runEvidence(runDir: string): SearchEvidence | undefined {
   return evidenceFromEvents(parseEvents(readFileSync(file, 'utf8'), file) as unknown as Record<string, unknown>[]);
 }
 
+/** `cellRunner` with a line on stderr when each cell starts and ends (a `--jobs` child, or the one process). */
+function loggedRunner(resultsDir: string): (c: FewshotCell) => Promise<CellResult> {
+  const runCell = cellRunner(resultsDir);
+  return async (c) => {
+    const name = `${c.task}/${c.method}/${c.seed}`;
+    console.error(`fewshot: ${name} started (${new Date().toISOString().slice(11, 19)})`);
+    const r = await runCell(c);
+    console.error(`fewshot: ${name} done in ${r.seconds} s: ${r.split} ${r.metric} ${r.value === null ? '-' : r.value.toFixed(4)}`);
+    return r;
+  };
+}
+
 /** Appends the finished cells of `files` (fewshot.json records) that the results file does not hold yet. */
 function importRecords(files: readonly string[], resultsPath: string): void {
   const writer = new ResultsWriter(resultsPath);
@@ -275,20 +287,13 @@ export async function run(args: string[]): Promise<void> {
   } else if (shardFile) {
     // A child of `--jobs`: run the cells it was dealt, then leave the summary to the parent.
     const mine = JSON.parse(readFileSync(shardFile, 'utf8')) as FewshotCell[];
-    const runCell = cellRunner(resultsDir);
-    const logged = async (c: FewshotCell) => {
-      console.error(`fewshot: ${c.task}/${c.method} started (${new Date().toISOString().slice(11, 19)})`);
-      const r = await runCell(c);
-      console.error(`fewshot: ${c.task}/${c.method} done in ${r.seconds} s: ${r.split} ${r.metric} ${r.value === null ? '-' : r.value.toFixed(4)}`);
-      return r;
-    };
-    const outcome = await runSweep(mine, logged as unknown as Parameters<typeof runSweep>[1], { resultsPath });
+    const outcome = await runSweep(mine, loggedRunner(resultsDir) as unknown as Parameters<typeof runSweep>[1], { resultsPath });
     process.exitCode = outcome.failed.length ? 1 : 0;
     return;
   } else if (jobs > 1) {
     failed = await runShards(shards, resultsDir, args);
   } else {
-    const outcome = await runSweep(cells, cellRunner(resultsDir) as unknown as Parameters<typeof runSweep>[1], {
+    const outcome = await runSweep(cells, loggedRunner(resultsDir) as unknown as Parameters<typeof runSweep>[1], {
       resultsPath,
       // --workers: cells this process runs itself from the queue (default 1; 0 = only `gdfo worker`s elsewhere)
       ...(queue ? { queue: { connection: queue, workers: Number(arg(args, 'workers', '1')) } } : {}),
