@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arg, checkArgs, usageOptions } from './args.js';
+import { arg, checkArgs, numberList, usageOptions } from './args.js';
 import { USAGE } from './usage.js';
 
 const benchesDir = join(dirname(fileURLToPath(import.meta.url)), 'benches');
@@ -51,6 +51,19 @@ describe('bench options', () => {
       const named = usageOptions(`${USAGE[b]!.usage} ${USAGE[b]!.internal ?? ''}`);
       for (const o of read) expect(`${b} --${o}: ${named.has(o)}`).toBe(`${b} --${o}: true`);
       if (b === 'fewshot') expect(read.size).toBeGreaterThan(15); // the scan finds what the bench reads
+    }
+  });
+});
+
+describe('numberList', () => {
+  const unit = (x: number) => x >= 0 && x <= 1;
+  it('reads a comma list of numbers', () => {
+    expect(numberList('0.5', 'beta', unit, 'numbers in [0, 1]')).toEqual([0.5]);
+    expect(numberList('0, 0.5,1', 'beta', unit, 'numbers in [0, 1]')).toEqual([0, 0.5, 1]);
+  });
+  it('refuses an empty entry, a word or a number out of range in one line naming the option', () => {
+    for (const bad of ['', '0.5,', 'a', '0.5,1.5', 'NaN']) {
+      expect(() => numberList(bad, 'beta', unit, 'numbers in [0, 1]')).toThrow(`--beta: expected a comma list of numbers in [0, 1], got "${bad}"`);
     }
   });
 });

@@ -10,6 +10,16 @@ export function arg(args: readonly string[], name: string, fallback: string): st
 }
 
 /**
+ * `--name 1,2.5`: a non-empty comma list of numbers that each pass `ok`; otherwise one line naming the option and
+ * what it expected (`expected`, e.g. "numbers in [0, 1]").
+ */
+export function numberList(value: string, name: string, ok: (x: number) => boolean, expected: string): number[] {
+  const xs = value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+  if (xs.some((x) => !Number.isFinite(x) || !ok(x))) throw new Error(`--${name}: expected a comma list of ${expected}, got "${value}"`);
+  return xs;
+}
+
+/**
  * The options a usage line names, each with whether it takes a value: `[--seeds 42]` and `--queue redis://…`
  * take one, `[--report-only]` and `[--a | --b]` do not.
  */

@@ -13,7 +13,8 @@ export const USAGE: Readonly<Record<string, BenchUsage>> = {
   agreement: {
     usage:
       'npm run bench -- agreement [--task agnews] [--samples 300] [--holdout 100] [--epochs 8] [--steps 100] [--sigma 1] [--seed 42] ' +
-      '[--prompt-length 10] [--max-length 48] [--dim 500] [--lr 0.01] [--generator free|projected|aligned] [--student NAME|DIR]',
+      '[--prompt-length 10] [--max-length 48] [--dim 500] [--lr 0.01] [--generator free|projected|aligned] [--student NAME|DIR] ' +
+      '[--beta 0.5[,1]] [--tau 2[,1,4]]',
   },
   'cmaes-quality': { usage: 'npm run bench -- cmaes-quality [--seeds 5] [--dims 10,40] [--functions sphere,ellipsoid,rosenbrock]' },
   cmaes: { usage: 'npm run bench -- cmaes [--dim 500] [--popsize 20] [--generations 300] [--seed 1]' },

@@ -9,6 +9,8 @@
  * loss over the held-out points (what GDFO's agreement logs, out of sample) and over 100 training points
  * (in sample). GDFO sees at most 20 new points a generation and K = 16 steps; this gives the student far
  * more, so a held-out correlation near 0 here means the student cannot represent the teacher's response.
+ * `--beta` and `--tau` take comma lists: every (β, τ) pair distils a fresh student on the same teacher-scored
+ * points and the same minibatches (the teacher is scored once), one summary line each.
  * `--generator projected` ties the student's prompt generator to the teacher-side projection (see
  * `createLocalStudent`'s `projection`); `--generator aligned` also starts it from the vocabulary alignment of
  * the teacher's embeddings onto the student's (`alignTo`), so epoch 0 shows what the student knows of the
@@ -21,7 +23,7 @@ import { createLocalStudent, createLocalTeacher } from '@gdfo/adapter-local';
 import { ShallowProjectionSpace, labelsOf } from '@gdfo/pipeline';
 import { getTask } from '@gdfo/tasks';
 import type { DistillationLoss } from '@gdfo/spec';
-import { arg } from '../args.js';
+import { arg, numberList } from '../args.js';
 
 export async function run(args: string[]): Promise<void> {
   const taskName = arg(args, 'task', 'agnews');
@@ -36,6 +38,8 @@ export async function run(args: string[]): Promise<void> {
   const dim = Number(arg(args, 'dim', '500'));
   const lr = Number(arg(args, 'lr', '0.01'));
   const generator = arg(args, 'generator', 'free');
+  const betas = numberList(arg(args, 'beta', '0.5'), 'beta', (b) => b >= 0 && b <= 1, 'numbers in [0, 1]');
+  const taus = numberList(arg(args, 'tau', '2'), 'tau', (t) => t > 0, 'positive numbers');
   // --student NAME|DIR: another student (e.g. one pre-distilled with `npm run predistill -w @gdfo/models`)
   const studentPath = resolveModelPath(arg(args, 'student', 'student'));
   if (generator !== 'free' && generator !== 'projected' && generator !== 'aligned') throw new Error(`--generator: expected free, projected or aligned, got ${generator}`);
@@ -66,58 +70,72 @@ export async function run(args: string[]): Promise<void> {
 
   const { registry } = createContainer({ seed });
   registerLosses(registry);
-  const kd = registry.resolveSync<DistillationLoss>('loss', 'kd', { tau: 2, beta: 0.5 });
   const projection = { matrix: space.projection.matrix, rows: space.projection.rows, width: teacher.info.width ?? 0, std: space.projection.std };
-  const student = await createLocalStudent({ checkpoint: studentPath, dim, template: task.template, verbalizer: task.verbalizer, promptLength, maxLength, lr, seed, ...(generator !== 'free' ? { projection } : {}), ...(generator === 'aligned' ? { alignTo: shippedCheckpoint('teacher') } : {}) });
-  const inSample = Array.from({ length: Math.min(100, samples) }, (_, i) => i);
-  const heldOut = Array.from({ length: holdout }, (_, i) => samples + i);
-  const studentLoss = async (idx: number[]) => {
-    const z = new Float64Array(idx.length * dim);
-    idx.forEach((p, i) => z.set(Z[p]!, i * dim));
-    const logits = await student.predict(z, idx.length, task.train);
-    return idx.map((_p, i) => ceFitness(logits.subarray(i * n * classes, (i + 1) * n * classes), labels, classes));
-  };
-  const measure = async (epoch: number) => {
-    const [hold, fit] = [await studentLoss(heldOut), await studentLoss(inSample)];
-    const line = {
-      bench: 'agreement',
-      epoch,
-      steps: epoch * steps,
-      spearman_holdout: +spearman(hold, heldOut.map((p) => teacherLoss[p]!)).toFixed(3),
-      spearman_in_sample: +spearman(fit, inSample.map((p) => teacherLoss[p]!)).toFixed(3),
-    };
-    console.log(JSON.stringify(line));
-    return line;
-  };
-  const curve = [await measure(0)];
-  const rows = 32;
-  for (let e = 1; e <= epochs; e++) {
-    for (let s = 0; s < steps; s++) {
-      const pick = Array.from({ length: rows }, () => rng.int(samples));
-      const z = new Float64Array(rows * dim);
-      pick.forEach((p, i) => z.set(Z[p]!, i * dim));
-      const exampleIndex = Int32Array.from({ length: rows }, () => rng.int(n));
-      const t = new Float32Array(rows * classes);
-      pick.forEach((p, i) => t.set(teacherLogits[p]!.subarray(exampleIndex[i]! * classes, (exampleIndex[i]! + 1) * classes), i * classes));
-      await student.trainStep({ z, count: rows, examples: task.train, zIndex: Int32Array.from({ length: rows }, (_, i) => i), exampleIndex, teacherLogits: t }, kd);
+  // every (β, τ) starts from the same stream state: the minibatches of a run of that pair alone
+  const afterPoints = rng.state();
+  for (const beta of betas) {
+    for (const tau of taus) {
+      rng.restore(afterPoints);
+      const first = beta === betas[0] && tau === taus[0];
+      const t1 = first ? t0 : performance.now();
+      const kd = registry.resolveSync<DistillationLoss>('loss', 'kd', { tau, beta });
+      const student = await createLocalStudent({ checkpoint: studentPath, dim, template: task.template, verbalizer: task.verbalizer, promptLength, maxLength, lr, seed, ...(generator !== 'free' ? { projection } : {}), ...(generator === 'aligned' ? { alignTo: shippedCheckpoint('teacher') } : {}) });
+      const inSample = Array.from({ length: Math.min(100, samples) }, (_, i) => i);
+      const heldOut = Array.from({ length: holdout }, (_, i) => samples + i);
+      const studentLoss = async (idx: number[]) => {
+        const z = new Float64Array(idx.length * dim);
+        idx.forEach((p, i) => z.set(Z[p]!, i * dim));
+        const logits = await student.predict(z, idx.length, task.train);
+        return idx.map((_p, i) => ceFitness(logits.subarray(i * n * classes, (i + 1) * n * classes), labels, classes));
+      };
+      const measure = async (epoch: number) => {
+        const [hold, fit] = [await studentLoss(heldOut), await studentLoss(inSample)];
+        const line = {
+          bench: 'agreement',
+          epoch,
+          steps: epoch * steps,
+          beta,
+          tau,
+          spearman_holdout: +spearman(hold, heldOut.map((p) => teacherLoss[p]!)).toFixed(3),
+          spearman_in_sample: +spearman(fit, inSample.map((p) => teacherLoss[p]!)).toFixed(3),
+        };
+        console.log(JSON.stringify(line));
+        return line;
+      };
+      const curve = [await measure(0)];
+      const rows = 32;
+      for (let e = 1; e <= epochs; e++) {
+        for (let s = 0; s < steps; s++) {
+          const pick = Array.from({ length: rows }, () => rng.int(samples));
+          const z = new Float64Array(rows * dim);
+          pick.forEach((p, i) => z.set(Z[p]!, i * dim));
+          const exampleIndex = Int32Array.from({ length: rows }, () => rng.int(n));
+          const t = new Float32Array(rows * classes);
+          pick.forEach((p, i) => t.set(teacherLogits[p]!.subarray(exampleIndex[i]! * classes, (exampleIndex[i]! + 1) * classes), i * classes));
+          await student.trainStep({ z, count: rows, examples: task.train, zIndex: Int32Array.from({ length: rows }, (_, i) => i), exampleIndex, teacherLogits: t }, kd);
+        }
+        curve.push(await measure(e));
+      }
+      student.dispose?.();
+      console.log(
+        JSON.stringify({
+          bench: 'agreement',
+          task: taskName,
+          generator,
+          beta,
+          tau,
+          student: studentPath,
+          backend,
+          samples,
+          holdout,
+          sigma,
+          teacher_loss_range: [+spread.min.toFixed(4), +spread.max.toFixed(4)],
+          spearman_holdout: curve.map((c) => c.spearman_holdout),
+          spearman_in_sample: curve.map((c) => c.spearman_in_sample),
+          // the first pair's seconds include scoring the teacher, as a run of that pair alone
+          seconds: Math.round((performance.now() - t1) / 1000),
+        }),
+      );
     }
-    curve.push(await measure(e));
   }
-  student.dispose?.();
-  console.log(
-    JSON.stringify({
-      bench: 'agreement',
-      task: taskName,
-      generator,
-      student: studentPath,
-      backend,
-      samples,
-      holdout,
-      sigma,
-      teacher_loss_range: [+spread.min.toFixed(4), +spread.max.toFixed(4)],
-      spearman_holdout: curve.map((c) => c.spearman_holdout),
-      spearman_in_sample: curve.map((c) => c.spearman_in_sample),
-      seconds: Math.round((performance.now() - t0) / 1000),
-    }),
-  );
 }
