@@ -116,6 +116,14 @@ export class ResultsWriter {
     return this.known.has(id);
   }
 
+  /**
+   * Takes in the records other processes appended since (a second sweep on the same file, a `--jobs` sibling);
+   * a last line still being written has no newline yet and is left for the next read.
+   */
+  refresh(): void {
+    for (const [id, rec] of readResults(this.path)) if (!this.known.has(id)) this.known.set(id, rec);
+  }
+
   /** Appends the record unless its id is already in the file; returns whether it was written. */
   append(record: ResultRecord): boolean {
     if (this.known.has(record.id)) return false;

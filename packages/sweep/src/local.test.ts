@@ -82,6 +82,33 @@ describe('local sweep', () => {
     expect(() => readResults(path)).toThrow(`${path}:1: not a JSON line`);
   });
 
+  it('skips a cell another process on the same file finished after this sweep started', async () => {
+    const path = join(tmp(), 'shared.jsonl');
+    const ran: number[] = [];
+    // while cell 1 runs, "another process" finishes cells 2 and 3 and appends them to the same file
+    const fn = async (c: CellConfig) => {
+      ran.push(c.seed as number);
+      if (c.seed === 1) {
+        const other = new ResultsWriter(path);
+        for (const done of cells.slice(1, 3)) other.append({ id: cellId(done), config: done, result: { value: -1 } });
+      }
+      return square(c);
+    };
+    const s = await runSweepLocally(cells.slice(0, 4), fn, { resultsPath: path });
+    expect(ran).toEqual([1, 4]);
+    expect(s).toEqual({ ran: 2, skipped: 2, failed: [] });
+    expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(4);
+    expect([...readResults(path).values()].map((r) => r.result)).toEqual([{ value: -1 }, { value: -1 }, { value: 1 }, { value: 16 }]);
+    // and a record written elsewhere while this sweep ran the same cell is kept (first wins), not doubled
+    const path2 = join(tmp(), 'race.jsonl');
+    const racing = async (c: CellConfig) => {
+      new ResultsWriter(path2).append({ id: cellId(c), config: c, result: { value: 0 } });
+      return square(c);
+    };
+    await runSweepLocally(cells.slice(0, 1), racing, { resultsPath: path2 });
+    expect(readFileSync(path2, 'utf8').trim().split('\n').map((l) => JSON.parse(l).result)).toEqual([{ value: 0 }]);
+  });
+
   it('runSweep without a queue is the local runner', async () => {
     const path = join(tmp(), 'r.jsonl');
     const log: string[] = [];

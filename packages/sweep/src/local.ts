@@ -45,9 +45,17 @@ export async function runSweepLocally(cells: readonly CellConfig[], cellFn: Cell
     while (next < todo.length) {
       if (options.signal?.aborted) return;
       const cell = todo[next++]!;
+      // another process on the same results file may have finished it since this sweep started
+      writer.refresh();
+      if (writer.has(cell.id)) {
+        skipped++;
+        options.onCell?.({ ...cell, status: 'skipped' });
+        continue;
+      }
       try {
         const result = await cellFn(cell.config, { id: cell.id, attempt: 1 });
         checkJson(result, `result of cell ${cell.id}`);
+        writer.refresh(); // first record wins: one written elsewhere meanwhile is kept, this one is not added
         writer.append({ id: cell.id, config: cell.config, result });
         ran++;
         options.onCell?.({ ...cell, status: 'done', result });
