@@ -71,17 +71,17 @@ export async function run(args: string[]): Promise<void> {
   const { registry } = createContainer({ seed });
   registerLosses(registry);
   const projection = { matrix: space.projection.matrix, rows: space.projection.rows, width: teacher.info.width ?? 0, std: space.projection.std };
+  const inSample = Array.from({ length: Math.min(100, samples) }, (_, i) => i);
+  const heldOut = Array.from({ length: holdout }, (_, i) => samples + i);
   // every (β, τ) starts from the same stream state: the minibatches of a run of that pair alone
   const afterPoints = rng.state();
   for (const beta of betas) {
     for (const tau of taus) {
       rng.restore(afterPoints);
-      const first = beta === betas[0] && tau === taus[0];
-      const t1 = first ? t0 : performance.now();
+      // the first pair's seconds include scoring the teacher, as a run of that pair alone
+      const t1 = beta === betas[0] && tau === taus[0] ? t0 : performance.now();
       const kd = registry.resolveSync<DistillationLoss>('loss', 'kd', { tau, beta });
       const student = await createLocalStudent({ checkpoint: studentPath, dim, template: task.template, verbalizer: task.verbalizer, promptLength, maxLength, lr, seed, ...(generator !== 'free' ? { projection } : {}), ...(generator === 'aligned' ? { alignTo: shippedCheckpoint('teacher') } : {}) });
-      const inSample = Array.from({ length: Math.min(100, samples) }, (_, i) => i);
-      const heldOut = Array.from({ length: holdout }, (_, i) => samples + i);
       const studentLoss = async (idx: number[]) => {
         const z = new Float64Array(idx.length * dim);
         idx.forEach((p, i) => z.set(Z[p]!, i * dim));
@@ -132,7 +132,6 @@ export async function run(args: string[]): Promise<void> {
           teacher_loss_range: [+spread.min.toFixed(4), +spread.max.toFixed(4)],
           spearman_holdout: curve.map((c) => c.spearman_holdout),
           spearman_in_sample: curve.map((c) => c.spearman_in_sample),
-          // the first pair's seconds include scoring the teacher, as a run of that pair alone
           seconds: Math.round((performance.now() - t1) / 1000),
         }),
       );
